@@ -1,0 +1,47 @@
+"""The one float-image → uint8 conversion and the one grid maker the whole studio uses.
+
+Generators emit float images in [-1, 1] (tanh); datasets, PNGs and ``st.image`` want uint8. Keeping a
+single conversion means a grid on the Train page, in a run's ``samples/`` and in an export all agree
+pixel for pixel.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def to_uint8(x) -> np.ndarray:
+    """Float images in [-1, 1] (any shape; tensors accepted) → uint8 in [0, 255], rounded, clipped."""
+    x = np.asarray(x, dtype=np.float32)
+    # Round rather than truncate so -1 → 0, 0 → 128, 1 → 255 and a round trip through
+    # (u / 127.5 - 1) gives back the same uint8.
+    return np.clip(np.rint((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def make_grid(images: np.ndarray, ncols: int | None = None, pad: int = 2, pad_value: int = 0) -> np.ndarray:
+    """Tile uint8 images (N,H,W,C) or (N,H,W) into one uint8 picture (rows*H + pads, cols*W + pads, C).
+
+    ``ncols`` None makes the grid as square as possible. ``pad`` pixels of ``pad_value`` separate the
+    tiles and frame the grid. A single-channel input gives a single-channel grid (C = 1).
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise TypeError(f"make_grid wants uint8 images, got {images.dtype}; use to_uint8 first")
+    if images.ndim == 3:
+        images = images[..., None]
+    assert images.ndim == 4, f"expected (N,H,W,C), got shape {images.shape}"
+    n, h, w, c = images.shape
+    if n == 0:
+        return np.full((max(h, 1), max(w, 1), c), pad_value, np.uint8)
+    if ncols is None:
+        ncols = math.ceil(math.sqrt(n))
+    ncols = max(1, min(int(ncols), n))
+    nrows = math.ceil(n / ncols)
+    grid = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, c), pad_value, np.uint8)
+    for i in range(n):
+        r, col = divmod(i, ncols)
+        y, x = pad + r * (h + pad), pad + col * (w + pad)
+        grid[y:y + h, x:x + w] = images[i]
+    return grid
