@@ -45,3 +45,23 @@ def make_grid(images: np.ndarray, ncols: int | None = None, pad: int = 2, pad_va
         y, x = pad + r * (h + pad), pad + col * (w + pad)
         grid[y:y + h, x:x + w] = images[i]
     return grid
+
+
+def encode_png(image: np.ndarray, text: dict[str, str] | None = None) -> bytes:
+    """uint8 (H,W), (H,W,1) or (H,W,3) → PNG bytes, with optional tEXt chunks (recipes, provenance)."""
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    image = np.asarray(image)
+    assert image.dtype == np.uint8, image.dtype
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    info = None
+    if text:
+        info = PngImagePlugin.PngInfo()
+        for k, v in text.items():
+            info.add_text(str(k), str(v))
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG", pnginfo=info)
+    return buf.getvalue()
