@@ -1,0 +1,242 @@
+"""Headless CLI: ``python -m studio train|sample|export|runs``.
+
+Drives the same engine and the same run folders as the browser studio. A person's mistake (unknown
+dataset, missing run, bad number) exits with code 2 and one line; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from .errors import StudioError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2 (argparse prints usage too; people want the reason)
+        self.exit(2, f"error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{v} must be at least 1")
+    return v
+
+
+def _nonneg_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not v >= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be zero or more")
+    return v
+
+
+def _lr(text: str) -> float:
+    v = _nonneg_float(text)
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"learning rate {text} must be between 0 and 1")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .config import LOSSES, MODELS, PRECISIONS, PRESETS
+
+    p = _Parser(prog="python -m studio", description="GAN Studio, headless.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a GAN (or resume one) into a run folder")
+    t.add_argument("--dataset", help="built-in name (digits, mnist, fashion_mnist, cifar10), a saved dataset's name, or a folder / .zip of images")
+    t.add_argument("--model", choices=MODELS)
+    t.add_argument("--loss", choices=LOSSES)
+    t.add_argument("--preset", choices=list(PRESETS))
+    t.add_argument("--steps", type=_positive_int, help="total steps of the run (resume continues up to it)")
+    t.add_argument("--time-budget", type=_nonneg_float, help="seconds of training for this session")
+    t.add_argument("--batch-size", type=_positive_int)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--run-dir", help="the run folder (default: a new folder under runs/)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
+    t.add_argument("--precision", choices=PRECISIONS)
+    t.add_argument("--xla", action="store_true", default=None, help="compile the train step with XLA")
+    t.add_argument("--image-size", type=_positive_int)
+    t.add_argument("--z-dim", type=_positive_int)
+    t.add_argument("--lr-d", type=_lr, help="alpha: the discriminator's learning rate")
+    t.add_argument("--lr-g", type=_lr, help="beta: the generator's learning rate")
+    t.add_argument("--n-critic", type=_positive_int)
+    t.add_argument("--conditional", action="store_true", default=None)
+    t.add_argument("--diffaugment", help="comma list of color,translation,cutout")
+    t.add_argument("--checkpoint-every", type=_positive_int)
+    t.add_argument("--snapshot-every", type=_positive_int)
+    t.add_argument("--log-every", type=_positive_int)
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("sample", help="generate images from a run's snapshot")
+    s.add_argument("--run-dir", required=True)
+    s.add_argument("--snapshot", default="latest", help="step number or 'latest'")
+    s.add_argument("--n", type=_positive_int, default=16)
+    s.add_argument("--seed", type=int, default=0, help="image i uses seed S+i")
+    s.add_argument("--psi", type=_nonneg_float, default=1.0, help="truncation (1 = none)")
+    s.add_argument("--label", type=int, help="class for conditional models")
+    s.add_argument("--out", required=True, help=".npz (key 'images', uint8 NxHxWxC) or .png grid")
+
+    e = sub.add_parser("export", help="save a run's generator as a standalone .keras model")
+    e.add_argument("--run-dir", required=True)
+    e.add_argument("--snapshot", default="latest")
+    e.add_argument("--out", required=True)
+
+    r = sub.add_parser("runs", help="list runs")
+    r.add_argument("--runs-dir", help="folder of runs (default: runs/ or $STUDIO_RUNS_DIR)")
+    return p
+
+
+class _ProgressBar:
+    """step, steps/s, ETA and losses on one line (a line per update when not a terminal)."""
+
+    def __init__(self, total: int, quiet: bool):
+        self.total, self.quiet = total, quiet
+        self.tty = sys.stderr.isatty()
+        self.start_step = None
+
+    def update(self, step: int, m: dict):
+        if self.quiet:
+            return
+        sps = m.get("steps_per_s", 0.0)
+        eta = (self.total - step) / sps if sps > 0 else float("nan")
+        frac = step / max(self.total, 1)
+        bar = "#" * int(frac * 24)
+        line = (f"[{bar:<24}] {step}/{self.total}  {sps:5.1f} steps/s  ETA {_fmt_secs(eta)}  "
+                f"D {m.get('d_loss', float('nan')):.3f}  G {m.get('g_loss', float('nan')):.3f}")
+        if self.tty:
+            sys.stderr.write("\r" + line)
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def close(self):
+        if self.tty and not self.quiet:
+            sys.stderr.write("\n")
+
+
+def _fmt_secs(s: float) -> str:
+    if s != s or s == float("inf"):
+        return "--:--"
+    s = int(s)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
+
+
+def cmd_train(a) -> int:
+    from .config import from_preset
+    from .runs import Run
+    from .training import Hooks, train
+
+    overrides = dict(dataset=a.dataset, model=a.model, loss=a.loss, steps=a.steps, time_budget=a.time_budget,
+                     batch_size=a.batch_size, seed=a.seed, precision=a.precision, xla=a.xla,
+                     image_size=a.image_size, z_dim=a.z_dim, lr_d=a.lr_d, lr_g=a.lr_g, n_critic=a.n_critic,
+                     conditional=a.conditional, diffaugment=a.diffaugment,
+                     checkpoint_every=a.checkpoint_every, snapshot_every=a.snapshot_every, log_every=a.log_every)
+    if a.resume:
+        if not a.run_dir:
+            raise StudioError("--resume needs --run-dir, the folder of the run to continue.")
+        run = Run.open(a.run_dir)
+        cfg = run.config
+        cfg = cfg.replace(steps=a.steps or cfg.steps,
+                          time_budget=a.time_budget if a.time_budget is not None else cfg.time_budget)
+        start = run.latest_checkpoint_step() or 0
+        if start >= cfg.steps:
+            print(f"The run is already at step {start} of {cfg.steps}; pass a larger --steps to go on.")
+            return 0
+    else:
+        if a.run_dir and Path(a.run_dir, "config.json").exists():
+            raise StudioError(f"There is already a run in {a.run_dir}. Add --resume to continue it, or choose another --run-dir.")
+        cfg = from_preset(a.preset, **overrides)
+    bar = _ProgressBar(cfg.steps, a.quiet)
+    hooks = Hooks(on_progress=bar.update,
+                  on_start=lambda run, step: print(f"Run {run.path}  starting at step {step}", file=sys.stderr))
+    t0 = time.time()
+    try:
+        result = train(cfg, run_dir=a.run_dir, hooks=hooks, resume=a.resume)
+    except KeyboardInterrupt:
+        bar.close()
+        print("Interrupted; resume with --resume from the last checkpoint.", file=sys.stderr)
+        return 130
+    bar.close()
+    print(f"{result.state}: {result.message}  ({time.time() - t0:.0f} s)  run: {result.run.path}")
+    return 1 if result.state == "failed" else 0
+
+
+def cmd_sample(a) -> int:
+    import numpy as np
+
+    from .imageutils import encode_png, make_grid
+    from .paths import atomic_write_bytes
+    from .sampling import Sampler
+
+    out = Path(a.out)
+    if out.suffix not in (".npz", ".png"):
+        raise StudioError("--out must end in .npz or .png.")
+    s = Sampler(a.run_dir, a.snapshot)
+    images = s.from_seeds(range(a.seed, a.seed + a.n), psi=a.psi, labels=a.label)
+    assert images.dtype == np.uint8 and images.ndim == 4
+    if out.suffix == ".npz":
+        import io
+
+        buf = io.BytesIO()
+        np.savez_compressed(buf, images=images)
+        atomic_write_bytes(out, buf.getvalue())
+    else:
+        recipe = {"run_id": s.run.id, "snapshot_step": str(s.step), "seeds": f"{a.seed}..{a.seed + a.n - 1}",
+                  "psi": str(a.psi)}
+        atomic_write_bytes(out, encode_png(make_grid(images), recipe))
+    print(f"Wrote {a.n} images from step {s.step} to {out}")
+    return 0
+
+
+def cmd_export(a) -> int:
+    from .sampling import export_generator
+
+    out = export_generator(a.run_dir, a.out, a.snapshot)
+    print(f"Wrote the generator to {out} (load it with keras.models.load_model)")
+    return 0
+
+
+def cmd_runs(a) -> int:
+    from .runs import list_runs
+
+    runs = list_runs(a.runs_dir)
+    if not runs:
+        print("No runs yet. Start one with: python -m studio train --dataset digits --preset quick-sketch")
+        return 0
+    rows = [("RUN", "DATASET", "MODEL", "LOSS", "STEP", "STATE")]
+    for r in runs:
+        try:
+            s = r.summary()
+        except StudioError as e:
+            rows.append((r.id, "?", "?", "?", "?", str(e)))
+            continue
+        rows.append((s["id"], str(s["dataset"]), s["model"], s["loss"], f"{s['step']}/{s['steps']}", s["state"]))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+    return 0
+
+
+def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    a = build_parser().parse_args(argv)
+    try:
+        return {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "runs": cmd_runs}[a.command](a)
+    except StudioError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

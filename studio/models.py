@@ -1,0 +1,126 @@
+"""Generators and discriminators of the GAN zoo.
+
+- ``mlp``: the fully-connected GAN of Goodfellow et al., "Generative Adversarial Nets" (2014), in
+  the layer sizes of the classic tutorials (256-512-1024 for G, mirrored for D).
+- ``dcgan``: Radford et al., "Unsupervised Representation Learning with Deep Convolutional GANs"
+  (2016): transposed convolutions + batch norm in G, strided convolutions + LeakyReLU in D.
+- ``sngan``: the DCGAN generator with a spectrally normalised discriminator, Miyato et al.,
+  "Spectral Normalization for Generative Adversarial Networks" (2018), meant for the hinge loss.
+- Conditional variants: G gets a learned class embedding concatenated to z; D gets a projection
+  term, Miyato & Koyama, "cGANs with Projection Discriminator" (2018).
+
+Every builder returns a functional ``keras.Model``. Generators take ``z`` (and ``label`` when
+conditional) and return images in [-1, 1] (tanh) in float32; discriminators return one float32
+logit per image. Mixed precision is a per-layer dtype policy, never the global one, so a training
+thread cannot change how another thread's models compute.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .config import RunConfig
+from .errors import StudioError
+
+
+def _keras():
+    import keras
+
+    return keras
+
+
+def _policy(cfg: RunConfig):
+    keras = _keras()
+    return keras.DTypePolicy(cfg.precision)
+
+
+def _num_ups(image_size: int) -> int:
+    n = int(round(math.log2(image_size / 4)))
+    if 4 * 2**n != image_size or n < 3:
+        raise StudioError(f"Convolutional models make 32, 64 or 128 pixel images, not {image_size}.")
+    return n
+
+
+def _inputs(cfg: RunConfig, image: bool):
+    keras = _keras()
+    shape = (cfg.image_size, cfg.image_size, cfg.channels) if image else (cfg.z_dim,)
+    x = keras.Input(shape=shape, name="image" if image else "z")
+    if cfg.conditional:
+        if cfg.num_classes < 2:
+            raise StudioError("A conditional model needs a dataset with at least two labelled classes.")
+        y = keras.Input(shape=(), dtype="int32", name="label")
+        return [x, y], x, y
+    return [x], x, None
+
+
+def build_generator(cfg: RunConfig, name: str = "generator"):
+    keras = _keras()
+    L = keras.layers
+    dt = _policy(cfg)
+    inputs, z, y = _inputs(cfg, image=False)
+    h = z
+    if y is not None:
+        emb = L.Embedding(cfg.num_classes, min(50, cfg.z_dim), dtype=dt, name="class_embedding")(y)
+        h = L.Concatenate(dtype=dt)([h, emb])
+    H = W = cfg.image_size
+    C = cfg.channels
+    if cfg.model == "mlp":
+        for units in (256, 512, 1024):
+            h = L.Dense(units, dtype=dt)(h)
+            h = L.LeakyReLU(negative_slope=0.01, dtype=dt)(h)
+        h = L.Dense(H * W * C, dtype=dt)(h)
+        h = L.Activation("tanh", dtype="float32")(h)
+        out = L.Reshape((H, W, C), dtype="float32")(h)
+    else:
+        n = _num_ups(cfg.image_size)
+        ch = min(cfg.base_filters * 2 ** (n - 1), 512)
+        h = L.Dense(4 * 4 * ch, use_bias=False, dtype=dt)(h)
+        h = L.Reshape((4, 4, ch), dtype=dt)(h)
+        h = L.BatchNormalization(dtype=dt)(h)
+        h = L.ReLU(dtype=dt)(h)
+        for i in range(n - 1):
+            ch = min(cfg.base_filters * 2 ** (n - 2 - i), 512)
+            h = L.Conv2DTranspose(ch, 4, strides=2, padding="same", use_bias=False, dtype=dt)(h)
+            h = L.BatchNormalization(dtype=dt)(h)
+            h = L.ReLU(dtype=dt)(h)
+        h = L.Conv2DTranspose(C, 4, strides=2, padding="same", dtype=dt)(h)
+        out = L.Activation("tanh", dtype="float32", name="image_out")(h)
+    return keras.Model(inputs if y is not None else inputs[0], out, name=name)
+
+
+def build_discriminator(cfg: RunConfig, name: str = "discriminator"):
+    keras = _keras()
+    L = keras.layers
+    dt = _policy(cfg)
+    sn = cfg.model == "sngan"
+
+    def wrap(layer):
+        return L.SpectralNormalization(layer, dtype=dt) if sn else layer
+
+    inputs, x, y = _inputs(cfg, image=True)
+    if cfg.model == "mlp":
+        h = L.Flatten(dtype=dt)(x)
+        for units in (1024, 512, 256):
+            h = L.Dense(units, dtype=dt)(h)
+            h = L.LeakyReLU(negative_slope=0.01, dtype=dt)(h)
+    else:
+        n = _num_ups(cfg.image_size)
+        h = x
+        for i in range(n):
+            ch = min(cfg.base_filters * 2**i, 512)
+            h = wrap(L.Conv2D(ch, 4, strides=2, padding="same", dtype=dt))(h)
+            h = L.LeakyReLU(negative_slope=0.2, dtype=dt)(h)
+        h = L.Flatten(dtype=dt)(h)
+    logit = wrap(L.Dense(1, dtype=dt))(h)
+    if y is not None:
+        # Projection: <embed(y), phi(x)> added to the unconditional logit.
+        emb = L.Embedding(cfg.num_classes, h.shape[-1], dtype=dt, name="class_projection")(y)
+        proj = L.Dot(axes=1, dtype=dt)([emb, h])
+        logit = L.Add(dtype=dt)([logit, proj])
+    logit = L.Activation("linear", dtype="float32", name="logit")(logit)
+    logit = L.Reshape((), dtype="float32")(logit)
+    return keras.Model(inputs if y is not None else inputs[0], logit, name=name)
+
+
+def count_params(model) -> int:
+    return int(sum(int(math.prod(v.shape)) for v in model.trainable_variables))

@@ -1,0 +1,513 @@
+"""The compiled GAN train step and the training loop.
+
+The step is one ``tf.function`` with explicit GradientTapes over each model's own variables. The
+tutorial recipe "compile D, set D.trainable = False, compile the stacked GAN" silently stops D from
+training under Keras 3, and ``predict`` + ``train_on_batch`` costs ~40 ms a call in overhead; see
+benchmarks/train_throughput.py for the measured difference.
+
+The step is written the tf.distribute way (per-example losses reduced with
+``tf.nn.compute_average_loss`` over the global batch, models and optimizers built inside
+``strategy.scope()``) so several GPUs are a different strategy, not a rewrite.
+
+The loop knows nothing of any UI: it reports through ``Hooks`` (on_progress, should_stop,
+wait_if_paused, pending_lr, on_snapshot), as StyleGAN's ``training_loop`` does with progress_fn
+and abort_fn. The job manager (jobs.py) and the CLI (__main__.py) are two clients of it.
+
+EMA generator: Karras et al., "Progressive Growing of GANs" (2018) / Yazıcı et al., "The Unusual
+Effectiveness of Averaging in GAN Training" (2019). Every sample, grid and snapshot uses it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import losses as losses_mod
+from .config import RunConfig
+from .errors import StudioError
+from .imageutils import encode_png, make_grid, to_uint8
+from .latent import fixed_labels, fixed_noise
+from .models import build_discriminator, build_generator
+from .paths import append_line, atomic_write_bytes, atomic_write_text
+from .runs import Run, step_name
+
+
+def _noop(*_a, **_k):
+    return None
+
+
+@dataclass
+class Hooks:
+    """How a client watches and steers the loop. Every hook is called from the training thread."""
+
+    on_start: Callable[[Run, int], None] = _noop              # (run, starting step)
+    on_progress: Callable[[int, dict], None] = _noop          # (step, metrics row) at each log line
+    on_snapshot: Callable[[int, Path], None] = _noop          # (step, sample grid PNG path)
+    should_stop: Callable[[], bool] = lambda: False           # True: checkpoint and return
+    wait_if_paused: Callable[[], None] = _noop                # blocks while the client says pause
+    pending_lr: Callable[[], dict | None] = lambda: None      # {"lr_d": .., "lr_g": ..} to apply now
+
+
+@dataclass
+class TrainResult:
+    run: Run
+    step: int
+    state: str              # completed | stopped | budget | failed
+    message: str = ""
+    metrics: list = field(default_factory=list)
+
+
+def select_strategy():
+    """MirroredStrategy over every GPU when there are two or more; the default strategy otherwise."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    if len(gpus) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+class GAN:
+    """Models, optimizers, EMA generator, step counter and RNG of one run, plus the compiled step."""
+
+    def __init__(self, cfg: RunConfig, strategy=None):
+        import keras
+        import tensorflow as tf
+
+        self.cfg = cfg
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.d_loss_fn, self.g_loss_fn = losses_mod.LOSSES[cfg.loss]
+        # Seeds weight initialisation; tf.data order and z come from their own seeded generators.
+        keras.utils.set_random_seed(cfg.seed)
+        with self.strategy.scope():
+            self.G = build_generator(cfg)
+            self.D = build_discriminator(cfg)
+            self.G_ema = build_generator(cfg, name="generator_ema")
+            self.G_ema.set_weights(self.G.get_weights())
+            self.opt_g = self._optimizer(cfg.lr_g)
+            self.opt_d = self._optimizer(cfg.lr_d)
+            # Keras 3 optimizers must be built inside the scope before the first step (keras#19246).
+            self.opt_g.build(self.G.trainable_variables)
+            self.opt_d.build(self.D.trainable_variables)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            self.rng = tf.random.Generator.from_seed(cfg.seed)
+        self.ckpt = tf.train.Checkpoint(G=self.G, D=self.D, G_ema=self.G_ema, opt_g=self.opt_g,
+                                        opt_d=self.opt_d, step=self.step, rng=self.rng)
+        self._step_fn = tf.function(self._distributed_step, jit_compile=bool(cfg.xla))
+        self._gen_fn = None
+        self._augment = None
+        if cfg.diffaugment:
+            from .augment import diff_augment
+
+            self._augment = lambda x: diff_augment(x, cfg.diffaugment)
+
+    def _optimizer(self, lr):
+        import keras
+
+        opt = keras.optimizers.Adam(learning_rate=lr, beta_1=self.cfg.beta1, beta_2=self.cfg.beta2)
+        if self.cfg.precision == "mixed_float16":
+            opt = keras.optimizers.LossScaleOptimizer(opt)
+        return opt
+
+    # ---- the step ----------------------------------------------------------------
+    def _g_in(self, z, y):
+        return [z, y] if self.cfg.conditional else z
+
+    def _aug(self, x):
+        return self._augment(x) if self._augment is not None else x
+
+    def _replica_step(self, reals, labels):
+        import tensorflow as tf
+
+        cfg = self.cfg
+        k = cfg.n_critic
+        global_b = cfg.batch_size
+        b = tf.shape(reals)[0] // k
+        d_losses, d_reals, d_fakes, gps = [], [], [], []
+        # n_critic is small and static: unrolling the loop keeps the graph simple for XLA.
+        for i in range(k):
+            real = reals[i * b:(i + 1) * b]
+            y = labels[i * b:(i + 1) * b]
+            z = self.rng.normal(tf.stack([b, cfg.z_dim]))
+            with tf.GradientTape() as tape:
+                fake = self.G(self._g_in(z, y), training=True)
+                real_logits = self.D(self._g_in(self._aug(real), y), training=True)
+                fake_logits = self.D(self._g_in(self._aug(fake), y), training=True)
+                per_example = self.d_loss_fn(real_logits, fake_logits)
+                if cfg.loss == "wgan-gp":
+                    gp = self._gradient_penalty(real, fake, y, b)
+                    per_example = per_example + cfg.gp_weight * gp
+                    gps.append(tf.reduce_mean(gp))
+                d_loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_b)
+                scaled = self.opt_d.scale_loss(d_loss) if hasattr(self.opt_d, "scale_loss") else d_loss
+            grads = tape.gradient(scaled, self.D.trainable_variables)
+            self.opt_d.apply_gradients(zip(grads, self.D.trainable_variables))
+            d_losses.append(d_loss)
+            d_reals.append(tf.reduce_mean(self._readable(real_logits)))
+            d_fakes.append(tf.reduce_mean(self._readable(fake_logits)))
+
+        z = self.rng.normal(tf.stack([b, cfg.z_dim]))
+        y_fake = (self.rng.uniform_full_int(tf.stack([b]), dtype=tf.int32) % max(cfg.num_classes, 1)
+                  if cfg.conditional else tf.zeros([b], tf.int32))
+        y_fake = tf.abs(y_fake)
+        with tf.GradientTape() as tape:
+            fake = self.G(self._g_in(z, y_fake), training=True)
+            fake_logits = self.D(self._g_in(self._aug(fake), y_fake), training=True)
+            g_loss = tf.nn.compute_average_loss(self.g_loss_fn(fake_logits), global_batch_size=global_b)
+            scaled = self.opt_g.scale_loss(g_loss) if hasattr(self.opt_g, "scale_loss") else g_loss
+        grads = tape.gradient(scaled, self.G.trainable_variables)
+        self.opt_g.apply_gradients(zip(grads, self.G.trainable_variables))
+
+        out = {
+            "d_loss": tf.add_n(d_losses) / k,
+            "g_loss": g_loss,
+            "d_real": tf.add_n(d_reals) / k,
+            "d_fake": tf.add_n(d_fakes) / k,
+        }
+        if gps:
+            out["gp"] = tf.add_n(gps) / k
+        return out
+
+    def _readable(self, logits):
+        """Mean D(x) as a person reads it: a probability for ns/minimax, the raw score otherwise."""
+        import tensorflow as tf
+
+        return tf.sigmoid(logits) if self.cfg.loss in losses_mod.PROBABILISTIC else logits
+
+    def _gradient_penalty(self, real, fake, y, b):
+        import tensorflow as tf
+
+        eps = self.rng.uniform(tf.stack([b, 1, 1, 1]), 0.0, 1.0)
+        x_hat = eps * real + (1.0 - eps) * fake
+        with tf.GradientTape() as gp_tape:
+            gp_tape.watch(x_hat)
+            logits = self.D(self._g_in(x_hat, y), training=True)
+        g = gp_tape.gradient(logits, x_hat)
+        norm = tf.sqrt(tf.reduce_sum(tf.square(tf.cast(g, tf.float32)), axis=[1, 2, 3]) + 1e-12)
+        return tf.square(norm - 1.0)
+
+    def _update_ema(self):
+        import tensorflow as tf
+
+        # Warm-up: average over roughly the steps so far until that exceeds the configured decay,
+        # so early previews are not dominated by the random initial weights.
+        s = tf.cast(self.step, tf.float32)
+        decay = tf.minimum(tf.constant(self.cfg.ema_decay, tf.float32), (1.0 + s) / (10.0 + s))
+        for ema_w, w in zip(self.G_ema.weights, self.G.weights):
+            if ema_w.trainable:
+                ema_w.assign(decay * ema_w + (1.0 - decay) * tf.cast(w, ema_w.dtype))
+            else:  # batch-norm statistics: copy
+                ema_w.assign(w)
+
+    def _distributed_step(self, reals, labels):
+        import tensorflow as tf
+
+        per_replica = self.strategy.run(self._replica_step, args=(reals, labels))
+        out = {}
+        for key, value in per_replica.items():
+            op = tf.distribute.ReduceOp.SUM if key in ("d_loss", "g_loss") else tf.distribute.ReduceOp.MEAN
+            out[key] = self.strategy.reduce(op, value, axis=None)
+        self.step.assign_add(1)
+        self._update_ema()
+        return out
+
+    def train_step(self, reals, labels) -> dict:
+        return self._step_fn(reals, labels)
+
+    # ---- sampling ------------------------------------------------------------------
+    def generate(self, z: np.ndarray, labels: np.ndarray | None = None, ema: bool = True) -> np.ndarray:
+        """uint8 images from latents, by calling the (EMA) generator inside a tf.function."""
+        import tensorflow as tf
+
+        if self._gen_fn is None:
+            cond = self.cfg.conditional
+
+            @tf.function(input_signature=[tf.TensorSpec([None, self.cfg.z_dim], tf.float32),
+                                          tf.TensorSpec([None], tf.int32)], reduce_retracing=True)
+            def gen(z, y):
+                return self.G_ema([z, y] if cond else z, training=False)
+
+            self._gen_fn = gen
+        if labels is None:
+            labels = np.zeros(len(z), np.int32)
+        return to_uint8(self._gen_fn(tf.constant(z, tf.float32), tf.constant(labels, tf.int32)).numpy())
+
+    def set_learning_rates(self, lr_d: float | None = None, lr_g: float | None = None):
+        if lr_d is not None:
+            self.opt_d.learning_rate.assign(float(lr_d))
+        if lr_g is not None:
+            self.opt_g.learning_rate.assign(float(lr_g))
+
+    def learning_rates(self) -> tuple[float, float]:
+        return float(np.asarray(self.opt_d.learning_rate)), float(np.asarray(self.opt_g.learning_rate))
+
+
+# ---------------------------------------------------------------------------------------
+def _resolve_dataset(cfg: RunConfig):
+    from .data import load_dataset
+
+    ds = load_dataset(cfg.dataset, cfg.image_size, cfg.channels)
+    if cfg.conditional and (ds.labels is None or len(ds.class_names) < 2):
+        raise StudioError(f"The dataset '{cfg.dataset}' has no class labels, so it cannot train a "
+                          "conditional model. Turn 'conditional' off.")
+    return ds
+
+
+def prepare_config(cfg: RunConfig) -> RunConfig:
+    """Fill in what comes from the dataset (channels, classes) and validate, before a run starts."""
+    from .data import load_dataset
+
+    cfg.validate()
+    ds = load_dataset(cfg.dataset, cfg.image_size, None)
+    changes = {"channels": int(ds.images.shape[-1])}
+    if cfg.conditional:
+        if ds.labels is None or len(ds.class_names) < 2:
+            raise StudioError(f"The dataset '{cfg.dataset}' has no class labels, so it cannot train a "
+                              "conditional model. Turn 'conditional' off.")
+        changes["num_classes"] = len(ds.class_names)
+    return cfg.replace(**changes).validate()
+
+
+def _write_grid(gan: GAN, run: Run, step: int, z: np.ndarray, y: np.ndarray) -> Path:
+    images = gan.generate(z, y)
+    png = encode_png(make_grid(images, ncols=gan.cfg.grid_size),
+                     {"run_id": run.id, "step": str(step), "kind": "fixed-noise grid"})
+    path = run.sample_path(step)
+    atomic_write_bytes(path, png)
+    return path
+
+
+def _write_snapshot(gan: GAN, run: Run, step: int) -> None:
+    final = run.path / "snapshots" / f"{step_name(step)}.weights.h5"
+    tmp = final.with_name(f".tmp-{final.name}")
+    gan.G_ema.save_weights(str(tmp))
+    with open(tmp, "rb") as f:
+        import os
+
+        os.fsync(f.fileno())
+    tmp.replace(final)
+
+
+def _checkpoint_manager(gan: GAN, run: Run):
+    import tensorflow as tf
+
+    return tf.train.CheckpointManager(gan.ckpt, str(run.path / "checkpoints"), max_to_keep=3,
+                                      checkpoint_name="ckpt")
+
+
+def train(cfg: RunConfig | None = None, run_dir: Path | str | None = None, hooks: Hooks | None = None,
+          resume: bool = False, lr_from_config: bool = False, strategy=None) -> TrainResult:
+    """Train a run to ``cfg.steps`` total steps (or its time budget), checkpointing as it goes.
+
+    New run: ``cfg`` given, ``run_dir`` optional (a fresh folder under runs/ otherwise).
+    Resume: ``resume=True`` and ``run_dir`` of an existing run; ``cfg`` may raise ``steps`` or
+    change the time budget. ``lr_from_config`` applies the config's learning rates after restoring
+    (forks with new rates); otherwise a resumed run keeps the rates it had.
+    """
+    import tensorflow as tf
+
+    hooks = hooks or Hooks()
+    if resume:
+        if run_dir is None:
+            raise StudioError("Resuming needs the run's folder.")
+        run = Run.open(run_dir)
+        saved = run.config
+        cfg = saved if cfg is None else saved.replace(
+            steps=cfg.steps, time_budget=cfg.time_budget,
+            **({"lr_d": cfg.lr_d, "lr_g": cfg.lr_g} if lr_from_config else {}))
+        if cfg.to_dict() != saved.to_dict():
+            run.write_config(cfg)
+    else:
+        if cfg is None:
+            raise StudioError("A new run needs a configuration.")
+        cfg = prepare_config(cfg)
+        run = Run.create(cfg, run_dir)
+
+    try:
+        cfg.validate()
+        ds = _resolve_dataset(cfg)
+        gan = GAN(cfg, strategy or select_strategy())
+        manager = _checkpoint_manager(gan, run)
+        start_step = 0
+        wall_offset = 0.0
+        if resume:
+            latest = manager.latest_checkpoint
+            if latest is None:
+                raise StudioError(f"The run '{run.id}' has no checkpoint to resume from yet; start it again instead.")
+            gan.ckpt.restore(latest).assert_existing_objects_matched()
+            start_step = int(gan.step.numpy())
+            run.truncate_metrics(start_step)
+            run.drop_after(start_step)
+            rows = run.read_metrics()
+            wall_offset = float(rows[-1].get("time", 0.0)) if rows else 0.0
+            if lr_from_config:
+                gan.set_learning_rates(cfg.lr_d, cfg.lr_g)
+    except StudioError as e:
+        run.write_status("failed", run.latest_checkpoint_step() or 0, str(e))
+        raise
+    except Exception as e:  # noqa: BLE001 - a broken run must say so on disk, then re-raise
+        run.write_status("failed", run.latest_checkpoint_step() or 0, f"Could not start: {e}")
+        raise
+
+    return _loop(cfg, run, ds, gan, manager, hooks, start_step, wall_offset)
+
+
+def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
+    import tensorflow as tf
+
+    from .data import make_pipeline
+
+    # A resumed run reseeds its data order by the step it resumes from: deterministic given the
+    # same resume points, without checkpointing the shuffle buffer (which would hold images).
+    pipeline = make_pipeline(ds, cfg.batch_size * cfg.n_critic, seed=cfg.seed + step)
+    batches = iter(gan.strategy.experimental_distribute_dataset(pipeline)
+                   if gan.strategy.num_replicas_in_sync > 1 else pipeline)
+    n_grid = cfg.grid_size * cfg.grid_size
+    z_fixed = fixed_noise(cfg.seed, n_grid, cfg.z_dim)
+    y_fixed = fixed_labels(n_grid, cfg.num_classes)
+    writer = tf.summary.create_file_writer(str(run.path / "tb"))
+
+    run.write_status("running", step)
+    hooks.on_start(run, step)
+    if step == 0:
+        _write_snapshot(gan, run, 0)
+        hooks.on_snapshot(0, _write_grid(gan, run, 0, z_fixed, y_fixed))
+
+    session_start = time.perf_counter()
+    paused_total = 0.0
+    acc: dict[str, list[float]] = {}
+    interval_start, interval_steps = time.perf_counter(), 0
+    state, message = "completed", f"Finished all {cfg.steps} steps."
+    last_ckpt = manager.latest_checkpoint and int(gan.step.numpy())
+    rows_written = []
+
+    def checkpoint():
+        nonlocal last_ckpt
+        manager.save(checkpoint_number=step)
+        last_ckpt = step
+
+    def snapshot():
+        _write_snapshot(gan, run, step)
+        path = _write_grid(gan, run, step, z_fixed, y_fixed)
+        run.prune_snapshots(cfg.max_snapshots, cfg.snapshot_every)
+        hooks.on_snapshot(step, path)
+
+    while step < cfg.steps:
+        if hooks.should_stop():
+            state, message = "stopped", f"Stopped at step {step}; the checkpoint keeps everything."
+            break
+        t_pause = time.perf_counter()
+        hooks.wait_if_paused()
+        paused = time.perf_counter() - t_pause
+        if paused > 0.05:
+            paused_total += paused
+            interval_start += paused
+            run.write_status("running", step)
+        if hooks.should_stop():
+            state, message = "stopped", f"Stopped at step {step}; the checkpoint keeps everything."
+            break
+        if cfg.time_budget and time.perf_counter() - session_start - paused_total >= cfg.time_budget:
+            state, message = "budget", f"Reached the time budget of {cfg.time_budget:g} s at step {step}."
+            break
+        lr = hooks.pending_lr()
+        if lr:
+            gan.set_learning_rates(lr.get("lr_d"), lr.get("lr_g"))
+
+        reals, labels = next(batches)
+        out = gan.train_step(reals, labels)
+        values = {k: float(v) for k, v in out.items()}
+        step += 1
+        interval_steps += 1
+        bad = [k for k, v in values.items() if not math.isfinite(v)]
+        if bad:
+            names = {"d_loss": "D loss", "g_loss": "G loss", "gp": "gradient penalty",
+                     "d_real": "D(x)", "d_fake": "D(G(z))"}
+            keep = f"the last good checkpoint (step {last_ckpt}) is kept" if last_ckpt else "no checkpoint had been written yet"
+            state = "failed"
+            message = (f"Training stopped at step {step}: the {names.get(bad[0], bad[0])} became "
+                       f"{'NaN (not a number)' if math.isnan(values[bad[0]]) else 'infinite'}; {keep}. "
+                       "Try lower learning rates.")
+            step -= 1  # the failed step never happened as far as the run is concerned
+            break
+        for k, v in values.items():
+            acc.setdefault(k, []).append(v)
+
+        if step % cfg.log_every == 0 or step == 1 or step == cfg.steps:
+            now = time.perf_counter()
+            dt = max(now - interval_start, 1e-9)
+            lr_d, lr_g = gan.learning_rates()
+            row = {"step": step, "time": round(wall_offset + now - session_start - paused_total, 3)}
+            row.update({k: float(np.mean(v)) for k, v in acc.items()})
+            row.update({"lr_d": lr_d, "lr_g": lr_g, "steps_per_s": interval_steps / dt,
+                        "images_per_s": interval_steps * cfg.batch_size / dt})
+            append_line(run.metrics_path, json.dumps(row))
+            with writer.as_default(step=step):
+                for k in ("d_loss", "g_loss", "d_real", "d_fake", "gp", "images_per_s"):
+                    if k in row:
+                        tf.summary.scalar(k, row[k])
+            rows_written.append(row)
+            acc = {}
+            interval_start, interval_steps = now, 0
+            run.write_status("running", step)
+            hooks.on_progress(step, row)
+
+        if step % cfg.snapshot_every == 0:
+            snapshot()
+        if step % cfg.checkpoint_every == 0:
+            checkpoint()
+
+    # Always leave a checkpoint and a snapshot at the final step (unless the last step was bad:
+    # then the last good checkpoint stays the latest).
+    if state != "failed":
+        if last_ckpt != step:
+            checkpoint()
+        if step not in run.snapshot_steps():
+            snapshot()
+    writer.flush()
+    writer.close()
+    run.write_status(state, step, message)
+    return TrainResult(run, step, state, message, rows_written)
+
+
+def fork_run(source: Run, step: int | None = None, lr_d: float | None = None,
+             lr_g: float | None = None, dest: Path | None = None) -> Run:
+    """A new run folder that continues from ``source``'s full checkpoint at ``step``.
+
+    Config copied, lineage recorded as ``parent``, optional new learning rates; the checkpoint,
+    metrics and snapshots up to that step are copied so the new run's timeline starts where its
+    parent's was.
+    """
+    from .runs import new_run_id
+
+    steps = source.checkpoint_steps()
+    if not steps:
+        raise StudioError(f"The run '{source.id}' has no full checkpoint to fork from yet.")
+    step = steps[-1] if step is None else int(step)
+    if step not in steps:
+        raise StudioError(f"The run '{source.id}' keeps full checkpoints at steps {steps}; {step} is not one of them.")
+    cfg = source.config
+    cfg = cfg.replace(parent={"run_id": source.id, "step": step},
+                      lr_d=lr_d if lr_d is not None else cfg.lr_d,
+                      lr_g=lr_g if lr_g is not None else cfg.lr_g)
+    dest = dest or source.path.parent / new_run_id(cfg, source.path.parent)
+    new = Run.create(cfg, dest)
+    for f in (source.path / "checkpoints").glob(f"ckpt-{step}.*"):
+        shutil.copy2(f, new.path / "checkpoints" / f.name)
+    atomic_write_text(new.path / "checkpoints" / "checkpoint",
+                      f'model_checkpoint_path: "ckpt-{step}"\nall_model_checkpoint_paths: "ckpt-{step}"\n')
+    for s in source.snapshot_steps():
+        if s <= step:
+            shutil.copy2(source.path / "snapshots" / f"{step_name(s)}.weights.h5", new.path / "snapshots")
+            if source.sample_path(s).exists():
+                shutil.copy2(source.sample_path(s), new.sample_path(s))
+    rows = [r for r in source.read_metrics() if r.get("step", 0) <= step]
+    atomic_write_text(new.metrics_path, "".join(json.dumps(r) + "\n" for r in rows))
+    new.write_status("stopped", step, f"Forked from {source.id} at step {step}; resume it to train.")
+    return new
