@@ -302,6 +302,11 @@ def _checkpoint_manager(gan: GAN, run: Run):
                                       checkpoint_name="ckpt")
 
 
+def new_run(cfg: RunConfig, run_dir: Path | str | None = None) -> Run:
+    """Validate ``cfg`` against its dataset and create the run folder (config.json, status)."""
+    return Run.create(prepare_config(cfg), run_dir)
+
+
 def train(cfg: RunConfig | None = None, run_dir: Path | str | None = None, hooks: Hooks | None = None,
           resume: bool = False, lr_from_config: bool = False, strategy=None) -> TrainResult:
     """Train a run to ``cfg.steps`` total steps (or its time budget), checkpointing as it goes.
@@ -311,25 +316,31 @@ def train(cfg: RunConfig | None = None, run_dir: Path | str | None = None, hooks
     change the time budget. ``lr_from_config`` applies the config's learning rates after restoring
     (forks with new rates); otherwise a resumed run keeps the rates it had.
     """
-    import tensorflow as tf
-
-    hooks = hooks or Hooks()
     if resume:
         if run_dir is None:
             raise StudioError("Resuming needs the run's folder.")
         run = Run.open(run_dir)
-        saved = run.config
-        cfg = saved if cfg is None else saved.replace(
-            steps=cfg.steps, time_budget=cfg.time_budget,
-            **({"lr_d": cfg.lr_d, "lr_g": cfg.lr_g} if lr_from_config else {}))
-        if cfg.to_dict() != saved.to_dict():
-            run.write_config(cfg)
+        if cfg is not None:
+            saved = run.config
+            changed = saved.replace(steps=cfg.steps, time_budget=cfg.time_budget,
+                                    **({"lr_d": cfg.lr_d, "lr_g": cfg.lr_g} if lr_from_config else {}))
+            if changed.to_dict() != saved.to_dict():
+                run.write_config(changed)
     else:
         if cfg is None:
             raise StudioError("A new run needs a configuration.")
-        cfg = prepare_config(cfg)
-        run = Run.create(cfg, run_dir)
+        run = new_run(cfg, run_dir)
+    return train_run(run, hooks, resume=resume, lr_from_config=lr_from_config, strategy=strategy)
 
+
+def train_run(run: Run, hooks: Hooks | None = None, resume: bool = False, lr_from_config: bool = False,
+              strategy=None) -> TrainResult:
+    """Train the run in an existing folder: from scratch, or (``resume``) from its latest checkpoint.
+
+    A run that was created but never reached its first checkpoint resumes by starting over.
+    """
+    hooks = hooks or Hooks()
+    cfg = run.config
     try:
         cfg.validate()
         ds = _resolve_dataset(cfg)
@@ -337,18 +348,17 @@ def train(cfg: RunConfig | None = None, run_dir: Path | str | None = None, hooks
         manager = _checkpoint_manager(gan, run)
         start_step = 0
         wall_offset = 0.0
-        if resume:
-            latest = manager.latest_checkpoint
-            if latest is None:
-                raise StudioError(f"The run '{run.id}' has no checkpoint to resume from yet; start it again instead.")
+        latest = manager.latest_checkpoint
+        if resume and latest is not None:
             gan.ckpt.restore(latest).assert_existing_objects_matched()
             start_step = int(gan.step.numpy())
-            run.truncate_metrics(start_step)
-            run.drop_after(start_step)
-            rows = run.read_metrics()
-            wall_offset = float(rows[-1].get("time", 0.0)) if rows else 0.0
             if lr_from_config:
                 gan.set_learning_rates(cfg.lr_d, cfg.lr_g)
+        # Anything logged or snapshotted after the checkpoint we start from never happened.
+        run.truncate_metrics(start_step)
+        run.drop_after(start_step)
+        rows = run.read_metrics()
+        wall_offset = float(rows[-1].get("time", 0.0)) if rows else 0.0
     except StudioError as e:
         run.write_status("failed", run.latest_checkpoint_step() or 0, str(e))
         raise
