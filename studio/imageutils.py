@@ -65,3 +65,15 @@ def encode_png(image: np.ndarray, text: dict[str, str] | None = None) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(image).save(buf, format="PNG", pnginfo=info)
     return buf.getvalue()
+
+
+def enlarge(image: np.ndarray, min_width: int = 384, max_factor: int = 8) -> np.ndarray:
+    """Blow a small uint8 picture up by a whole factor (nearest neighbour) so pixels stay crisp on screen.
+
+    Browsers smooth small images when they scale them; a 32 px digit grid should look like pixels.
+    """
+    image = np.asarray(image)
+    factor = int(min(max_factor, max(1, min_width // max(image.shape[1], 1))))
+    if factor == 1:
+        return image
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
