@@ -21,12 +21,13 @@ from .runs import Run
 
 class Sampler:
     def __init__(self, run: Run | Path | str, step: int | str = "latest"):
-        import tensorflow as tf
-
         self.run = run if isinstance(run, Run) else Run.open(run)
         self.cfg: RunConfig = self.run.config
         path = self.run.snapshot_path(step)
         self.step = int(path.name[len("step_"):].split(".")[0])
+        # TensorFlow only now: a missing run or snapshot is reported before its start-up log lines.
+        import tensorflow as tf
+
         self.G = build_generator(self.cfg, name="generator")
         try:
             self.G.load_weights(str(path))
