@@ -41,6 +41,19 @@ def _num_ups(image_size: int) -> int:
     return n
 
 
+class _Names:
+    """Explicit, unique layer names. Keras's automatic names come from a per-thread counter, so
+    models built in a fresh training thread could end up with duplicate names."""
+
+    def __init__(self, prefix: str):
+        self.prefix, self.counts = prefix, {}
+
+    def __call__(self, kind: str) -> str:
+        n = self.counts.get(kind, 0)
+        self.counts[kind] = n + 1
+        return f"{self.prefix}_{kind}_{n}"
+
+
 def _inputs(cfg: RunConfig, image: bool):
     keras = _keras()
     shape = (cfg.image_size, cfg.image_size, cfg.channels) if image else (cfg.z_dim,)
@@ -57,33 +70,34 @@ def build_generator(cfg: RunConfig, name: str = "generator"):
     keras = _keras()
     L = keras.layers
     dt = _policy(cfg)
+    nm = _Names("g")
     inputs, z, y = _inputs(cfg, image=False)
     h = z
     if y is not None:
         emb = L.Embedding(cfg.num_classes, min(50, cfg.z_dim), dtype=dt, name="class_embedding")(y)
-        h = L.Concatenate(dtype=dt)([h, emb])
+        h = L.Concatenate(dtype=dt, name=nm("concatenate"))([h, emb])
     H = W = cfg.image_size
     C = cfg.channels
     if cfg.model == "mlp":
         for units in (256, 512, 1024):
-            h = L.Dense(units, dtype=dt)(h)
-            h = L.LeakyReLU(negative_slope=0.01, dtype=dt)(h)
-        h = L.Dense(H * W * C, dtype=dt)(h)
-        h = L.Activation("tanh", dtype="float32")(h)
-        out = L.Reshape((H, W, C), dtype="float32")(h)
+            h = L.Dense(units, dtype=dt, name=nm("dense"))(h)
+            h = L.LeakyReLU(negative_slope=0.01, dtype=dt, name=nm("lrelu"))(h)
+        h = L.Dense(H * W * C, dtype=dt, name=nm("dense"))(h)
+        h = L.Activation("tanh", dtype="float32", name=nm("activation"))(h)
+        out = L.Reshape((H, W, C), dtype="float32", name=nm("reshape"))(h)
     else:
         n = _num_ups(cfg.image_size)
         ch = min(cfg.base_filters * 2 ** (n - 1), 512)
-        h = L.Dense(4 * 4 * ch, use_bias=False, dtype=dt)(h)
-        h = L.Reshape((4, 4, ch), dtype=dt)(h)
-        h = L.BatchNormalization(dtype=dt)(h)
-        h = L.ReLU(dtype=dt)(h)
+        h = L.Dense(4 * 4 * ch, use_bias=False, dtype=dt, name=nm("dense"))(h)
+        h = L.Reshape((4, 4, ch), dtype=dt, name=nm("reshape"))(h)
+        h = L.BatchNormalization(dtype=dt, name=nm("bn"))(h)
+        h = L.ReLU(dtype=dt, name=nm("relu"))(h)
         for i in range(n - 1):
             ch = min(cfg.base_filters * 2 ** (n - 2 - i), 512)
-            h = L.Conv2DTranspose(ch, 4, strides=2, padding="same", use_bias=False, dtype=dt)(h)
-            h = L.BatchNormalization(dtype=dt)(h)
-            h = L.ReLU(dtype=dt)(h)
-        h = L.Conv2DTranspose(C, 4, strides=2, padding="same", dtype=dt)(h)
+            h = L.Conv2DTranspose(ch, 4, strides=2, padding="same", use_bias=False, dtype=dt, name=nm("deconv"))(h)
+            h = L.BatchNormalization(dtype=dt, name=nm("bn"))(h)
+            h = L.ReLU(dtype=dt, name=nm("relu"))(h)
+        h = L.Conv2DTranspose(C, 4, strides=2, padding="same", dtype=dt, name=nm("deconv"))(h)
         out = L.Activation("tanh", dtype="float32", name="image_out")(h)
     return keras.Model(inputs if y is not None else inputs[0], out, name=name)
 
@@ -95,30 +109,31 @@ def build_discriminator(cfg: RunConfig, name: str = "discriminator"):
     sn = cfg.model == "sngan"
 
     def wrap(layer):
-        return L.SpectralNormalization(layer, dtype=dt) if sn else layer
+        return L.SpectralNormalization(layer, dtype=dt, name=nm("sn")) if sn else layer
 
+    nm = _Names("d")
     inputs, x, y = _inputs(cfg, image=True)
     if cfg.model == "mlp":
-        h = L.Flatten(dtype=dt)(x)
+        h = L.Flatten(dtype=dt, name=nm("flatten"))(x)
         for units in (1024, 512, 256):
-            h = L.Dense(units, dtype=dt)(h)
-            h = L.LeakyReLU(negative_slope=0.01, dtype=dt)(h)
+            h = L.Dense(units, dtype=dt, name=nm("dense"))(h)
+            h = L.LeakyReLU(negative_slope=0.01, dtype=dt, name=nm("lrelu"))(h)
     else:
         n = _num_ups(cfg.image_size)
         h = x
         for i in range(n):
             ch = min(cfg.base_filters * 2**i, 512)
-            h = wrap(L.Conv2D(ch, 4, strides=2, padding="same", dtype=dt))(h)
-            h = L.LeakyReLU(negative_slope=0.2, dtype=dt)(h)
-        h = L.Flatten(dtype=dt)(h)
-    logit = wrap(L.Dense(1, dtype=dt))(h)
+            h = wrap(L.Conv2D(ch, 4, strides=2, padding="same", dtype=dt, name=nm("conv")))(h)
+            h = L.LeakyReLU(negative_slope=0.2, dtype=dt, name=nm("lrelu"))(h)
+        h = L.Flatten(dtype=dt, name=nm("flatten"))(h)
+    logit = wrap(L.Dense(1, dtype=dt, name=nm("dense")))(h)
     if y is not None:
         # Projection: <embed(y), phi(x)> added to the unconditional logit.
         emb = L.Embedding(cfg.num_classes, h.shape[-1], dtype=dt, name="class_projection")(y)
-        proj = L.Dot(axes=1, dtype=dt)([emb, h])
-        logit = L.Add(dtype=dt)([logit, proj])
+        proj = L.Dot(axes=1, dtype=dt, name=nm("dot"))([emb, h])
+        logit = L.Add(dtype=dt, name=nm("add"))([logit, proj])
     logit = L.Activation("linear", dtype="float32", name="logit")(logit)
-    logit = L.Reshape((), dtype="float32")(logit)
+    logit = L.Reshape((), dtype="float32", name=nm("reshape"))(logit)
     return keras.Model(inputs if y is not None else inputs[0], logit, name=name)
 
 

@@ -96,3 +96,31 @@ STATE_BADGES = {
 def state_badge(state: str) -> str:
     label, color = STATE_BADGES.get(state, (state, "gray"))
     return f":{color}-badge[{label}]"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def page_link(path: str, **kwargs) -> None:
+    """st.page_link that quietly leaves out a page this install does not have."""
+    if (ROOT / path).exists():
+        st.page_link(path, **kwargs)
+
+
+def use_app_navigation() -> None:
+    """Hand a page over to app.py's navigation when Streamlit ran it in its legacy pages/ mode.
+
+    Streamlit decides per process, on the first request, whether the app uses the legacy pages/
+    folder: if the very first request after a (re)start is a page URL such as /train (a bookmark,
+    or a tab reconnecting after the server restarted), it runs that file alone, without app.py's
+    page config and navigation, and the sidebar lists raw file names. Every page calls this first:
+    it switches the process to st.navigation mode and reruns, so app.py takes over and shows the
+    same page. (Touches PagesManager, a Streamlit internal; if that moves, pages still work.)
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - a future Streamlit without it
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -120,18 +120,33 @@ def shots(request):
     counter = {"n": 0}
 
     def take(pg, name: str, full_page: bool = True) -> Path:
+        """Streamlit scrolls inside its main container, so grow the viewport to show it all."""
         counter["n"] += 1
         path = folder / f"{counter['n']:02d}-{name}.png"
-        pg.screenshot(path=str(path), full_page=full_page)
+        size = pg.viewport_size
+        if full_page:
+            h = pg.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+                            " return m ? m.scrollHeight : document.body.scrollHeight; }")
+            pg.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(h) + 40, 6000))})
+            pg.wait_for_timeout(300)
+        pg.screenshot(path=str(path))
+        if full_page:
+            pg.set_viewport_size(size)
         return path
 
     return take
 
 
 def wait_idle(pg, timeout: float = 60_000):
-    """Wait until the script run finished (the app flips while run_every fragments tick)."""
+    """Wait until the script run finished and nothing is still a loading placeholder.
+
+    The app flips between running and idle while run_every fragments tick, so this is a
+    best-effort settle; assert on the thing you need with expect(...) afterwards.
+    """
     from playwright.sync_api import expect
 
+    expect(pg.locator("[data-testid='stApp'][data-test-script-state='notRunning']")).to_be_attached(timeout=timeout)
+    expect(pg.locator("[data-testid='stSkeleton'], [data-testid='stAppSkeleton']")).to_have_count(0, timeout=timeout)
     expect(pg.locator("[data-testid='stApp'][data-test-script-state='notRunning']")).to_be_attached(timeout=timeout)
 
 
@@ -140,4 +155,11 @@ def goto_page(pg, server: Server, title: str):
     pg.goto(server.url)
     wait_idle(pg)
     pg.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+    wait_idle(pg)
+
+
+def choose(pg, key: str, option: str):
+    """Pick ``option`` in the selectbox with widget key ``key`` (Streamlit 1.67: a react-aria combobox)."""
+    pg.locator(f".st-key-{key} [role='combobox']").first.click()
+    pg.get_by_role("option", name=option, exact=True).click()
     wait_idle(pg)

@@ -1,0 +1,89 @@
+"""Home: the runs on disk, what each is doing, and what to do next."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio.data import display_name
+from studio.errors import StudioError
+from studio.runs import Run, human_bytes
+from ui.common import job_manager, page_link, passphrase_ok, runs, state_badge, use_app_navigation
+
+NEXT_STEPS = [
+    ("pages/data.py", "1 · Data", ":material/photo_library:", "Use the built-in digits, download a classic, or upload your own pictures."),
+    ("pages/train.py", "2 · Train", ":material/model_training:", "Pick a model and a preset, press Start training, watch it learn."),
+    ("pages/checkpoints.py", "3 · Checkpoints", ":material/history:", "Scrub through training time; keep the moment you like."),
+    ("pages/explore.py", "4 · Explore", ":material/explore:", "Play the trained generator like an instrument; export what you find."),
+]
+
+
+def intro():
+    st.title("GAN Studio")
+    st.markdown("Train your own **generative adversarial network** on your own pictures, then explore what it learned. "
+                "A *generator* learns to draw; a *judge* learns to tell its drawings from the real thing; each makes "
+                "the other better.")
+    cols = st.columns(len(NEXT_STEPS))
+    for col, (path, label, icon, text) in zip(cols, NEXT_STEPS):
+        with col.container(border=True, height="stretch"):
+            page_link(path, label=label, icon=icon)
+            st.caption(text)
+
+
+def run_card(r: dict):
+    with st.container(border=True, key=f"run_card_{r['id']}"):
+        img, body = st.columns([1, 2])
+        with img:
+            if r["latest_sample"]:
+                st.image(str(r["latest_sample"]), width="stretch")
+            else:
+                st.caption("No samples yet.")
+        with body:
+            st.markdown(f"**{r['id']}**")
+            st.markdown(f"{state_badge(r['state'])} &nbsp; step **{r['step']:,}** of {r['steps']:,}")
+            st.caption(f"{display_name(str(r['dataset']))} · {r['model']} · {r['loss']} loss · "
+                       f"{human_bytes(Run(r['path']).disk_bytes())} on disk"
+                       + (f" · forked from {r['parent'].get('run_id')} at step {r['parent'].get('step')}" if r["parent"] else ""))
+            if r["state"] in ("interrupted", "failed") and r["message"]:
+                st.caption(r["message"])
+            b1, b2, b3 = st.columns(3)
+            if b1.button("Watch" if r["state"] in ("running", "paused", "queued", "starting") else "Open",
+                         key=f"open_{r['id']}", icon=":material/visibility:"):
+                st.session_state["selected_run"] = r["id"]
+                st.session_state["train_view"] = r["id"]
+                st.switch_page("pages/train.py")
+            if r["snapshots"] and b2.button("Explore", key=f"explore_{r['id']}", icon=":material/explore:"):
+                st.session_state["selected_run"] = r["id"]
+                st.switch_page("pages/explore.py")
+            if r["state"] == "interrupted" and b3.button("Resume", key=f"resume_{r['id']}", type="primary",
+                                                         icon=":material/play_arrow:",
+                                                         help="Continue from its last checkpoint."):
+                if passphrase_ok(f"home_{r['id']}"):
+                    try:
+                        job_manager().resume_run(r["id"])
+                        st.session_state["selected_run"] = st.session_state["train_view"] = r["id"]
+                        st.switch_page("pages/train.py")
+                    except StudioError as e:
+                        st.error(str(e))
+
+
+def main():
+    intro()
+    rs = runs()
+    st.subheader("Your runs")
+    if not rs:
+        st.info("No runs yet. The quickest start: **Train** → dataset *digits*, preset *quick-sketch* → "
+                "**Start training**. Recognisable digits appear within about two minutes on a laptop.")
+        page_link("pages/train.py", label="Go to Train", icon=":material/arrow_forward:")
+        return
+    interrupted = [r for r in rs if r["state"] == "interrupted"]
+    if interrupted:
+        st.warning(f"{len(interrupted)} run(s) were interrupted when the studio last stopped. "
+                   "Each can resume from its last checkpoint.")
+    cols = st.columns(2)
+    for i, r in enumerate(rs):
+        with cols[i % 2]:
+            run_card(r)
+
+
+use_app_navigation()
+main()

@@ -1,0 +1,103 @@
+"""The first journey a person takes: Home → Train → Start training → watch → Pause → Resume → Stop.
+
+A second browser session watches the same job at the same time (a live demo's audience).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import choose, goto_page, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def _chart_points(pg) -> int:
+    """Number of x values drawn in the first trace (D loss) of the live chart."""
+    return pg.evaluate("""() => {
+        const el = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+        if (!el || !el.data || !el.data.length) return 0;
+        return el.data[0].x.length;
+    }""")
+
+
+def _trace_names(pg) -> list[str]:
+    return pg.evaluate("""() => {
+        const el = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+        return el && el.data ? el.data.map(t => t.name) : [];
+    }""")
+
+
+def test_train_journey(server, browser, page, shots):
+    goto_page(page, server, "Train")
+    expect(page.get_by_role("heading", name="Train")).to_be_visible()
+    shots(page, "train-page")
+
+    # Choose digits and the tiny preset; give it enough steps to watch, pause and resume.
+    choose(page, "train_preset", "tiny")
+    page.get_by_text("Advanced").click()
+    steps = page.locator(".st-key-train_steps input")
+    steps.fill("3000")
+    steps.press("Enter")
+    wait_idle(page)
+    shots(page, "settings")
+
+    page.get_by_role("button", name="Start training").click()
+
+    # The live chart gains points and the fixed-noise grid appears.
+    expect(page.locator("[data-testid='stPlotlyChart']")).to_be_visible(timeout=90_000)
+    expect(page.locator(".st-key-live_grid img")).to_be_visible(timeout=90_000)
+    page.wait_for_function("""() => {
+        const el = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+        return el && el.data && el.data[0].x.length >= 2;
+    }""", timeout=60_000)
+    first = _chart_points(page)
+    page.wait_for_function(f"""() => {{
+        const el = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+        return el && el.data && el.data[0].x.length > {first};
+    }}""", timeout=60_000)
+    assert {"D loss", "G loss"} <= set(_trace_names(page))
+    shots(page, "training-live")
+
+    # A second session (another viewer) sees the same job.
+    other = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    goto_page(other, server, "Train")
+    expect(other.get_by_text("Training", exact=True).first).to_be_visible(timeout=30_000)
+    expect(other.locator(".st-key-live_grid img")).to_be_visible(timeout=30_000)
+    shots(other, "second-viewer")
+
+    page.locator(".st-key-pause button").click()
+    expect(page.locator(".st-key-resume button")).to_contain_text("Resume", timeout=30_000)
+    expect(page.get_by_text("Paused", exact=True).first).to_be_visible()
+    run_dir = next(server.runs_dir.iterdir())
+    step_paused = json.loads((run_dir / "status.json").read_text())["step"]
+    page.wait_for_timeout(2500)
+    assert json.loads((run_dir / "status.json").read_text())["step"] == step_paused
+    shots(page, "paused")
+
+    page.locator(".st-key-resume button").click()
+    expect(page.locator(".st-key-pause button")).to_contain_text("Pause", timeout=30_000)
+    page.wait_for_function(f"""() => {{
+        const el = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+        return el && el.data && el.data[0].x[el.data[0].x.length - 1] > {step_paused};
+    }}""", timeout=60_000)
+    shots(page, "resumed")
+
+    page.locator(".st-key-stop button").click()
+    expect(page.get_by_text("Stopped", exact=True).first).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["state"] == "stopped"
+    ckpts = sorted(int(p.name[5:-6]) for p in (run_dir / "checkpoints").glob("ckpt-*.index"))
+    assert ckpts and ckpts[-1] == status["step"], "Stop writes a final checkpoint at the step it stopped"
+    shots(page, "stopped")
+
+    # The other viewer sees it stopped too, and Home lists the run.
+    expect(other.get_by_text("Stopped", exact=True).first).to_be_visible(timeout=30_000)
+    other.context.close()
+    goto_page(page, server, "Home")
+    expect(page.get_by_text(run_dir.name).first).to_be_visible()
+    shots(page, "home")
