@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from studio import losses as losses_mod
 from studio.config import from_preset
+from studio.errors import StudioError
 from studio.runs import Run
 from studio.training import GAN, Hooks, train
 
@@ -264,3 +265,37 @@ def test_should_stop_checkpoints_and_reports_stopped(tmp_path):
     for key in ("step", "time", "d_loss", "g_loss", "d_real", "d_fake", "lr_d", "lr_g", "images_per_s"):
         assert key in row
     assert list((res.run.path / "tb").glob("events.out.tfevents.*"))
+
+
+def test_time_budget_ends_the_session_with_a_checkpoint(tmp_path):
+    res = train(_loop_cfg(steps=100_000, time_budget=0.5), run_dir=tmp_path / "run")
+    assert res.state == "budget" and "time budget" in res.message
+    assert 1 <= res.step < 100_000
+    assert res.run.latest_checkpoint_step() == res.step
+    assert res.run.snapshot_steps()[-1] == res.step
+
+
+def test_fork_copies_the_timeline_up_to_the_step_and_trains_on_with_new_rates(tiny_run, tmp_path):
+    from studio.training import fork_run
+
+    new = fork_run(tiny_run, 20, lr_d=1e-4, lr_g=3e-4, dest=tmp_path / "fork")
+    cfg = new.config
+    assert cfg.parent == {"run_id": tiny_run.id, "step": 20}
+    assert (cfg.lr_d, cfg.lr_g) == (1e-4, 3e-4)
+    assert new.checkpoint_steps() == [20]
+    assert new.snapshot_steps() == [0, 10, 20]
+    assert [r["step"] for r in new.read_metrics()][-1] == 20
+    assert new.read_status()["state"] == "stopped"
+    # The source is untouched.
+    assert tiny_run.checkpoint_steps() == [10, 20, 30] and tiny_run.snapshot_steps()[-1] == 30
+
+    res = train(cfg.replace(steps=25), run_dir=new.path, resume=True, lr_from_config=True)
+    assert res.state == "completed" and res.step == 25
+    row = res.run.read_metrics()[-1]
+    assert row["step"] == 25
+    assert row["lr_d"] == pytest.approx(1e-4) and row["lr_g"] == pytest.approx(3e-4)
+    steps = _steps(res.run)
+    assert steps == sorted(set(steps))
+
+    with pytest.raises(StudioError, match="15 is not one of them"):
+        fork_run(tiny_run, 15, dest=tmp_path / "bad")
