@@ -92,7 +92,7 @@ def upload_options() -> data.PreprocessOptions:
         size = st.selectbox("Image size (pixels)", list(data.UPLOAD_SIZES), index=1, key="opt_size",
                             help="Every picture becomes a square of this many pixels. Smaller trains faster.")
     with c2:
-        mode = st.radio("Colour", list(MODES), key="opt_mode", horizontal=True)
+        mode = st.radio("Colour or grayscale", list(MODES), key="opt_mode", horizontal=True)
     with c3:
         crop = st.radio("Make it square by", list(CROPS), key="opt_crop", horizontal=True,
                         help=" ".join(f"{k}: {v}" for k, v in CROP_HELP.items()))
@@ -161,10 +161,11 @@ def save_form(uploads, opts: data.PreprocessOptions) -> None:
     if name.strip() and safe and safe != name.strip():
         st.caption(f"It will be saved as **{safe}**.")
     overwrite = False
-    if exists:
+    already = st.session_state.get("just_saved", ("",))[0] == safe  # these files, these options, this name
+    if exists and not already:
         overwrite = st.checkbox(f"Replace the existing dataset '{safe}'", key="overwrite_dataset")
     if st.button("Save dataset", key="save_dataset", type="primary", icon=":material/save:",
-                 disabled=not name.strip()):
+                 disabled=not name.strip() or already):
         bar = st.progress(0.0, text="Saving…")
         try:
             files = [(f.name, f.getvalue()) for f in uploads]
@@ -177,6 +178,7 @@ def save_form(uploads, opts: data.PreprocessOptions) -> None:
         bar.empty()
         st.session_state["dataset"] = rep.name         # the Train page preselects it
         st.session_state["just_saved"] = (rep.name, rep.used)
+        st.rerun()  # redraw with the Save button done and the new dataset listed below
 
 
 def upload_section() -> None:
@@ -186,21 +188,19 @@ def upload_section() -> None:
     uploads = st.file_uploader("Images or a zip of images", type=UPLOAD_TYPES, accept_multiple_files=True,
                                key="upload_files", label_visibility="collapsed")
     opts = upload_options()
+    if uploads:
+        result = dry_run(uploads, opts)
+        show_report(result["report"], result["error"])
+        if result["error"] is None:
+            save_form(uploads, opts)
+    else:
+        st.caption("The preview of your processed images appears here once you add files.")
     saved = st.session_state.get("just_saved")
-    if saved:
+    if saved:  # right under the Save button, where the eye is after clicking it
         name, count = saved
         st.success(f"Saved {count:,} images as the dataset **{name}**.", icon=":material/check_circle:")
         if TRAIN_PAGE.exists():
             st.page_link("pages/train.py", label="Train on it", icon=":material/model_training:")
-    if not uploads:
-        st.caption("The preview of your processed images appears here once you add files.")
-        return
-    result = dry_run(uploads, opts)
-    show_report(result["report"], result["error"])
-    if result["error"] is None:
-        save_form(uploads, opts)
-        if st.session_state.get("just_saved") and not saved:
-            st.rerun()  # show the success message and the link above, where the eye goes next
 
 
 # ---- saved datasets ----------------------------------------------------------------------------

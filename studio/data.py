@@ -964,8 +964,8 @@ def ingest_upload(files: list[tuple[str, bytes]], name: str, opts: PreprocessOpt
     preview = make_grid(np.stack(col.images[:64])) if col.images else np.zeros((8, 8, 3), np.uint8)
     warn = []
     if 0 < n < SMALL_DATASET:
-        warn.append(f"Fewer than {SMALL_DATASET:,} images: turn on DiffAugment in Train → Advanced, "
-                    "so the discriminator does not simply memorise them.")
+        warn.append(f"Fewer than {SMALL_DATASET:,} images: turn on DiffAugment on the Train page, so the judge "
+                    "(the discriminator) cannot simply memorise them.")
     if n and col.upscaled * 2 > n:
         warn.append(f"Most of your images are smaller than {opts.image_size} pixels, so they were enlarged and may "
                     "look soft; a smaller image size may suit them better.")

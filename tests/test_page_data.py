@@ -151,15 +151,19 @@ def test_saving_under_an_existing_name_asks_to_replace():
     at.run()
     at.button(key="save_dataset").click()
     at.run()
+    assert at.button(key="save_dataset").disabled  # saved: no second save of the same thing
+    at.selectbox(key="opt_size").set_value(32)      # new options: a new dataset to save
+    at.run()
+    assert not at.success and not at.button(key="save_dataset").disabled
     at.button(key="save_dataset").click()
     at.run()
     assert not at.exception
-    assert any("already exists" in e.value for e in at.error)
+    assert [e.value for e in at.error] == ["A dataset called 'mine' already exists; choose another name or delete it first."]
     at.checkbox(key="overwrite_dataset").check()
     at.run()
     at.button(key="save_dataset").click()
     at.run()
-    assert not at.error and D.read_meta("mine")["count"] == 16
+    assert not at.error and D.read_meta("mine")["image_size"] == 32
 
 
 def test_train_page_preselects_the_saved_dataset():
