@@ -384,7 +384,7 @@ def _load_path(path: Path, image_size: int, channels: int | None, progress: Prog
         col.add_sources(_iter_folder(path))
     elif path.suffix.lower() == ".zip" and path.is_file():
         with open(path, "rb") as f:
-            col.add_sources(_iter_zip(path.name, f, MAX_UNCOMPRESSED_BYTES, count=[0]))
+            col.add_sources(_iter_zip_file(path.name, f, MAX_UNCOMPRESSED_BYTES, [0]))
     else:
         raise StudioError(f"'{_clean_name(str(path))}' is neither a folder nor a .zip file of images.")
     col.check_enough(str(path))
@@ -798,6 +798,14 @@ def _iter_zip(zip_name: str, fileobj, budget_bytes: int, count: list[int]) -> It
             yield shown, data, None
 
 
+def _iter_zip_file(zip_name: str, fileobj, budget_bytes: int, count: list[int]) -> Iterator[Source]:
+    """_iter_zip, with a problem of the whole archive (empty, no images, damaged) as one skipped entry."""
+    try:
+        yield from _iter_zip(zip_name, fileobj, budget_bytes, count)
+    except _Skip as s:
+        yield _clean_name(zip_name), None, str(s)
+
+
 def _iter_upload(files: Iterable[tuple[str, bytes]], count: list[int]) -> Iterator[Source]:
     budget = MAX_UNCOMPRESSED_BYTES
     for fname, data in files:
@@ -808,13 +816,10 @@ def _iter_upload(files: Iterable[tuple[str, bytes]], count: list[int]) -> Iterat
         if count[0] > MAX_FILES:
             raise StudioError(f"The upload holds more than {MAX_FILES:,} files, so it was not used.")
         if _ext(str(fname)) == ".zip" or data[:4] == b"PK\x03\x04":
-            try:
-                for src in _iter_zip(str(fname), io.BytesIO(data), budget, count):
-                    if src[1] is not None:
-                        budget -= len(src[1])
-                    yield src
-            except _Skip as s:
-                yield shown, None, str(s)
+            for src in _iter_zip_file(str(fname), io.BytesIO(data), budget, count):
+                if src[1] is not None:
+                    budget -= len(src[1])
+                yield src
             continue
         if _ext(str(fname)) not in IMAGE_EXTENSIONS:
             yield shown, None, R_NOT_IMAGE_TYPE

@@ -206,6 +206,20 @@ def test_zip_loading(tmp_path):
     assert ds.skipped == [("pics.zip/pics/bad.png", D.R_EMPTY)]
 
 
+def test_broken_zip_paths_are_plain_errors(tmp_path):
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w"):
+        pass
+    with pytest.raises(StudioError, match=r"^'empty.zip' could not be used: the zip archive is empty\.$"):
+        D.load_dataset(str(empty), 32)
+    fake = tmp_path / "fake.zip"
+    fake.write_bytes(b"not a zip at all")
+    with pytest.raises(StudioError, match="not a valid zip archive"):
+        D.load_dataset(str(fake), 32)
+    with pytest.raises(StudioError, match="neither a folder nor a .zip"):
+        D.load_dataset(__file__, 32)
+
+
 def test_too_few_in_folder(tmp_path):
     (tmp_path / "few").mkdir()
     for i, c in enumerate(distinct_colors(3)):
