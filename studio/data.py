@@ -735,8 +735,39 @@ def _member_name(info: zipfile.ZipInfo) -> str:
         return info.filename
 
 
+def _declared_entries(fileobj) -> int | None:
+    """The entry count from the zip's end record, read before zipfile parses (and holds) every entry."""
+    try:
+        fileobj.seek(0, os.SEEK_END)
+        size = fileobj.tell()
+        start = max(0, size - (1 << 16) - 22)  # the end record sits within the last 64 KB + 22 bytes
+        fileobj.seek(start)
+        tail = fileobj.read()
+        i = tail.rfind(b"PK\x05\x06")
+        if i < 0 or len(tail) < i + 22:
+            return None
+        n = int.from_bytes(tail[i + 10:i + 12], "little")
+        if n == 0xFFFF and i >= 20 and tail[i - 20:i - 16] == b"PK\x06\x07":  # zip64: follow the locator
+            fileobj.seek(int.from_bytes(tail[i - 12:i - 4], "little"))
+            rec = fileobj.read(56)
+            if rec[:4] == b"PK\x06\x06" and len(rec) >= 40:
+                n = int.from_bytes(rec[32:40], "little")
+        return n
+    except (OSError, ValueError):
+        return None
+    finally:
+        try:
+            fileobj.seek(0)
+        except (OSError, ValueError):
+            pass
+
+
 def _iter_zip(zip_name: str, fileobj, budget_bytes: int, count: list[int]) -> Iterator[Source]:
     """Members of a zip as sources, checked one by one; nothing is ever extracted to disk."""
+    declared = _declared_entries(fileobj)
+    if declared is not None and count[0] + declared > MAX_FILES:
+        raise StudioError(f"The upload holds more than {MAX_FILES:,} files (the zip archive '{_clean_name(zip_name)}' "
+                          f"alone lists {declared:,}), so it was not used.")
     try:
         zf = zipfile.ZipFile(fileobj)
         infos = zf.infolist()
@@ -956,11 +987,7 @@ def ingest_upload(files: list[tuple[str, bytes]], name: str, opts: PreprocessOpt
     estimate = 0
     for fname, data in files:
         if _ext(str(fname)) == ".zip" or data[:4] == b"PK\x03\x04":
-            try:
-                with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                    estimate += len(zf.infolist())
-            except Exception:  # noqa: BLE001 - only a progress estimate; the real read reports it
-                estimate += 1
+            estimate += min(_declared_entries(io.BytesIO(data)) or 1, MAX_FILES)
         else:
             estimate += 1
     col = _Collector(opts, progress, estimate)

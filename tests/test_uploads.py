@@ -337,6 +337,15 @@ def test_too_many_files_in_a_zip(env, monkeypatch):
     expect_error(env, [("many.zip", zip_bytes(good_files(12)))], r"^The upload holds more than 10 files")
 
 
+def test_zip_listing_too_many_entries_is_refused_before_parsing(env):
+    # 30,000 empty entries: refused from the end record's count, before zipfile builds 30,000 objects
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_STORED) as zf:
+        for i in range(30_000):
+            zf.writestr(f"{i}.png", b"")
+    expect_error(env, [("many.zip", b.getvalue())], r"^The upload holds more than 20,000 files \(the zip archive 'many.zip' alone lists 30,000\)")
+
+
 def test_bad_dataset_names(env):
     for name, match in (("", "Give the dataset a name"), ("  !!  ", "Give the dataset a name"),
                         ("MNIST", "built-in dataset")):
