@@ -47,8 +47,8 @@ def loss_figure(rows: list[dict], smoothing: float = 0.0, marker_step: int | Non
     if marker_step is not None:
         for row in (1, 2):
             fig.add_vline(x=marker_step, line=dict(color="#e0e0e0", dash="dash", width=1), row=row, col=1)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), uirevision="keep",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.04, x=0),
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=60, b=10), uirevision="keep",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0),
                       hovermode="x unified", template="plotly_dark")
     fig.update_xaxes(title_text="step", row=2, col=1)
     return fig

@@ -48,8 +48,8 @@ def test_train_journey(server, browser, page, shots):
     page.get_by_role("button", name="Start training").click()
 
     # The live chart gains points and the fixed-noise grid appears.
-    expect(page.locator("[data-testid='stPlotlyChart']")).to_be_visible(timeout=90_000)
-    expect(page.locator(".st-key-live_grid img")).to_be_visible(timeout=90_000)
+    expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible(timeout=240_000)
+    expect(page.locator(".st-key-live_grid img").first).to_be_visible(timeout=240_000)
     page.wait_for_function("""() => {
         const el = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
         return el && el.data && el.data[0].x.length >= 2;
@@ -66,11 +66,11 @@ def test_train_journey(server, browser, page, shots):
     other = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
     goto_page(other, server, "Train")
     expect(other.get_by_text("Training", exact=True).first).to_be_visible(timeout=30_000)
-    expect(other.locator(".st-key-live_grid img")).to_be_visible(timeout=30_000)
+    expect(other.locator(".st-key-live_grid img").first).to_be_visible(timeout=30_000)
     shots(other, "second-viewer")
 
-    page.locator(".st-key-pause button").click()
-    expect(page.locator(".st-key-resume button")).to_contain_text("Resume", timeout=30_000)
+    page.locator(".st-key-pause button").first.click()
+    expect(page.locator(".st-key-resume button").first).to_contain_text("Resume", timeout=30_000)
     expect(page.get_by_text("Paused", exact=True).first).to_be_visible()
     run_dir = next(server.runs_dir.iterdir())
     step_paused = json.loads((run_dir / "status.json").read_text())["step"]
@@ -78,15 +78,15 @@ def test_train_journey(server, browser, page, shots):
     assert json.loads((run_dir / "status.json").read_text())["step"] == step_paused
     shots(page, "paused")
 
-    page.locator(".st-key-resume button").click()
-    expect(page.locator(".st-key-pause button")).to_contain_text("Pause", timeout=30_000)
+    page.locator(".st-key-resume button").first.click()
+    expect(page.locator(".st-key-pause button").first).to_contain_text("Pause", timeout=30_000)
     page.wait_for_function(f"""() => {{
         const el = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
         return el && el.data && el.data[0].x[el.data[0].x.length - 1] > {step_paused};
     }}""", timeout=60_000)
     shots(page, "resumed")
 
-    page.locator(".st-key-stop button").click()
+    page.locator(".st-key-stop button").first.click()
     expect(page.get_by_text("Stopped", exact=True).first).to_be_visible(timeout=60_000)
     wait_idle(page)
     status = json.loads((run_dir / "status.json").read_text())
