@@ -1,0 +1,238 @@
+"""AppTest of the Explore page: start at app.py, switch to Explore, drive widgets by key.
+
+Each test copies the session's tiny run into its own STUDIO_RUNS_DIR and clears Streamlit's caches
+(AppTest keeps st.cache_resource / st.cache_data between tests).
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from studio.latent import seed_to_z, truncate
+from studio.recipe import Recipe, enlarge_by, png_with_recipe
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def clear_caches():
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture(scope="module")
+def prepared(tiny_run, tmp_path_factory):
+    """A copy of the session's tiny run with its latest snapshot's directions already on disk."""
+    from studio.directions import directions_for
+    from studio.runs import Run
+    from studio.sampling import Sampler
+
+    dest = tmp_path_factory.mktemp("explore") / "run"
+    shutil.copytree(tiny_run.path, dest)
+    directions_for(Sampler(Run(dest)))
+    return dest
+
+
+@pytest.fixture
+def run(prepared, studio_dirs):
+    from studio.runs import Run
+
+    dest = Path(os.environ["STUDIO_RUNS_DIR"]) / "tiny-explore"
+    shutil.copytree(prepared, dest)
+    return Run(dest)
+
+
+@pytest.fixture(scope="module")
+def conditional_run(tmp_path_factory):
+    """A few steps of a conditional tiny run on the labelled digits."""
+    from studio.config import from_preset
+    from studio.training import train
+
+    root = tmp_path_factory.mktemp("cond")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STUDIO_RUNS_DIR", str(root / "runs"))
+        mp.setenv("STUDIO_DATA_DIR", str(root / "data"))
+        res = train(from_preset("tiny", steps=10, snapshot_every=10, checkpoint_every=10, conditional=True),
+                    run_dir=root / "runs" / "cond")
+    assert res.state == "completed", res.message
+    return res.run
+
+
+def explore() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/explore.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def main_image_url(at) -> str:
+    with_key = [img for img in at.image if img.value and img.value[0]]
+    return with_key[0].value[0]  # the big picture is the first image of the page (left column)
+
+
+def captions(at) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def test_no_runs_is_a_friendly_sentence(studio_dirs):
+    at = explore()
+    assert at.title[0].value == "Explore"
+    assert not at.error
+    assert any("nothing to explore yet" in i.value for i in at.info)
+    if (Path(APP).parent / "pages" / "train.py").exists():
+        assert at.get("page_link"), "a link to the Train page"
+
+
+def test_page_draws_the_instrument(run):
+    at = explore()
+    assert at.title[0].value == "Explore" and not at.error
+    keys = {s.key for s in at.slider}
+    assert {f"dir_{i}" for i in range(8)} <= keys
+    assert {f"zdim_{i}" for i in range(8)} <= keys and "psi" in keys
+    assert at.number_input(key="explore_seed").value == 1
+    assert at.selectbox(key="explore_step").value == run.snapshot_steps()[-1]
+    assert "Seed 1" in captions(at)
+    snap = run.snapshot_path("latest")
+    assert snap.with_name(snap.name.split(".")[0] + ".directions.npz").is_file(), "directions cached beside it"
+
+
+def test_directions_are_computed_once_with_a_progress_bar(run):
+    for p in (run.path / "snapshots").glob("*.directions.npz"):
+        p.unlink()
+    at = explore()
+    assert not at.exception
+    snap = run.snapshot_path("latest")
+    assert snap.with_name(snap.name.split(".")[0] + ".directions.npz").is_file()
+    assert {f"dir_{i}" for i in range(8)} <= {s.key for s in at.slider}
+    labels = [b.label for b in at.download_button]
+    assert "Download PNG" in labels and "Download variations" in labels and "Download the generator (.keras)" in labels
+
+
+def test_sliders_and_seed_change_the_image_but_not_the_strips(run):
+    at = explore()
+    first = main_image_url(at)
+    strips = [img.value[0] for img in at.image][1:9]
+    at.slider(key="zdim_0").set_value(1.5).run()
+    assert not at.exception
+    moved = main_image_url(at)
+    assert moved != first
+    assert [img.value[0] for img in at.image][1:9] == strips, "strips follow the seed, not the sliders"
+    assert "1 slider moved" in captions(at)
+    at.slider(key="dir_0").set_value(-2.0).run()
+    assert main_image_url(at) not in (first, moved) and "2 sliders moved" in captions(at)
+    at.button(key="explore_reset").click().run()
+    assert at.slider(key="dir_0").value == 0.0 and at.slider(key="zdim_0").value == 0.0
+    assert main_image_url(at) == first
+    at.number_input(key="explore_seed").set_value(2).run()
+    assert main_image_url(at) != first and "Seed 2" in captions(at)
+    at.slider(key="psi").set_value(0.5).run()
+    assert "ψ 0.50" in captions(at)
+
+
+def test_surprise_me_and_how_many_dimensions(run):
+    at = explore()
+    at.button(key="surprise").click().run()
+    assert not at.exception
+    assert at.number_input(key="explore_seed").value != 1
+    at.number_input(key="k_dims").set_value(3).run()
+    keys = {s.key for s in at.slider}
+    assert {"zdim_0", "zdim_1", "zdim_2"} <= keys and "zdim_3" not in keys
+
+
+@pytest.mark.parametrize("mode", ["seeds", "direction"])
+def test_journey_plays_and_exports(run, mode):
+    at = explore()
+    at.radio(key="journey_mode").set_value(mode).run()
+    at.number_input(key="journey_frames").set_value(8).run()
+    at.button(key="journey_make").click().run()
+    assert not at.exception and not at.error
+    j = at.session_state["journey"]
+    assert len(j["frames"]) == 8
+    assert j["gif"][:6] == b"GIF89a" and b"ftyp" in j["mp4"][:64]
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(j["gif"])) as im:
+        assert im.n_frames == 8 and im.info.get("loop") == 0     # a looping GIF
+    labels = [b.label for b in at.download_button]
+    assert "Download GIF" in labels and "Download MP4" in labels
+    at.slider(key="journey_frame").set_value(5).run()
+    assert not at.exception
+    assert any("Frame 5 of 8" in c for img in at.image for c in img.captions)
+
+
+def _recipe_png(run, seed=1, dir_offsets=None):
+    from studio.directions import directions_for
+    from studio.sampling import Sampler
+
+    s = Sampler(run)
+    z = truncate(seed_to_z(seed, s.z_dim), 1.0)
+    if dir_offsets:
+        z = directions_for(s).apply(z, {int(k): v for k, v in dir_offsets.items()})
+    img = enlarge_by(s.generate(z[None])[0], 8)
+    r = Recipe(run_id=run.id, step=s.step, z=z.tolist(), seed=seed, psi=1.0,
+               direction_offsets={str(k): float(v) for k, v in (dir_offsets or {}).items()}, scale=8)
+    return png_with_recipe(img, r)
+
+
+def test_open_a_png_regenerates_it(run):
+    at = explore()
+    at.file_uploader(key="open_png").set_value(("mine.png", _recipe_png(run, 77, {1: 1.5}), "image/png")).run()
+    assert not at.exception and not at.error
+    assert any("identical to your file, pixel for pixel" in s.value for s in at.success)
+    at.button(key="recipe_continue").click().run()
+    assert not at.exception
+    assert at.number_input(key="explore_seed").value == 77
+    assert at.slider(key="dir_1").value == 1.5
+
+
+def test_open_a_png_without_a_recipe(run):
+    from studio.imageutils import encode_png
+
+    at = explore()
+    at.file_uploader(key="open_png").set_value(("plain.png", encode_png(np.zeros((8, 8), np.uint8)), "image/png")).run()
+    assert not at.exception
+    assert any("no GAN Studio recipe" in e.value for e in at.error)
+
+
+def test_open_a_png_of_a_deleted_run(run):
+    from studio.runs import Run
+
+    gone = Run(run.path.parent / "gone")
+    shutil.copytree(run.path, gone.path)
+    png = _recipe_png(gone, 3)
+    at = explore()
+    shutil.rmtree(gone.path)
+    at.file_uploader(key="open_png").set_value(("old.png", png, "image/png")).run()
+    assert not at.exception
+    assert any("not in this studio any more" in e.value for e in at.error)
+
+
+def test_follow_it_through_training_sends_the_latent(run):
+    if not (Path(APP).parent / "pages" / "checkpoints.py").exists():
+        pytest.skip("no Checkpoints page in this tree")
+    at = explore()
+    at.button(key="explore_to_ckpt").click().run()
+    assert not at.exception
+    assert at.session_state["explore_latent"] == {"seed": 1, "psi": 1.0, "label": None}
+    assert at.session_state["selected_run"] == run.id
+
+
+def test_conditional_run_has_a_class_picker(conditional_run, studio_dirs):
+    shutil.copytree(conditional_run.path, Path(os.environ["STUDIO_RUNS_DIR"]) / "cond")
+    at = explore()
+    box = at.selectbox(key="explore_class")
+    assert len(box.options) == 10 and box.options[3] == "3"
+    first = main_image_url(at)
+    box.set_value(3).run()
+    assert not at.exception and main_image_url(at) != first
