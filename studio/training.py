@@ -106,7 +106,9 @@ class GAN:
         if cfg.diffaugment:
             from .augment import diff_augment
 
-            self._augment = lambda x: diff_augment(x, cfg.diffaugment)
+            # The step's own Generator: augmentation draws live in the checkpointed RNG state, so a
+            # resumed run continues the same random stream instead of restarting it.
+            self._augment = lambda x: diff_augment(x, cfg.diffaugment, rng=self.rng)
 
     def _optimizer(self, lr):
         import keras
