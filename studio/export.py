@@ -15,15 +15,20 @@ through every snapshot of the generator.
 Small images are upscaled by a whole factor with nearest-neighbour sampling so a 32 px latent is
 not a postage stamp and its pixels stay square and crisp.
 
+Scrubbing (the Checkpoints page) and latent timelapses use a ``SnapshotBank``: one generator per run
+whose weights are swapped between snapshots, instead of one model per snapshot.
+
 ``progress`` arguments are callables ``progress(fraction in [0, 1], text)``; the Checkpoints page
 passes one that drives ``st.progress``. This module never imports streamlit.
 """
 
 from __future__ import annotations
 
+import collections
 import math
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -184,12 +189,174 @@ def mp4_bytes(frames: list[np.ndarray], fps: float = 4, labels: list[str] | None
     return data
 
 
+class SnapshotBank:
+    """One run's generator, moved through its snapshots by swapping weights: scrubbing through time.
+
+    A ``Sampler`` per snapshot costs a model build plus a ``tf.function`` trace (measured 0.25-0.5 s
+    each on 2 CPU cores), and a bounded cache of them thrashes on a run with more snapshots than
+    entries. Here one ``Sampler`` is traced once; each snapshot's weights are read from disk once
+    (``load_weights``, ~50-130 ms), kept as NumPy arrays in an LRU bounded by bytes, and swapped in
+    with ``set_weights`` (~3 ms). ``prefetch`` reads the others in a background thread (into a second
+    generator, so it never blocks a swap) until the budget is full.
+
+    Thread-safe: Streamlit sessions share one bank; a lock keeps a swap and its call together.
+    Weights are keyed by (step, file mtime), so a snapshot rewritten after a resume is read again.
+    """
+
+    def __init__(self, run, max_bytes: int = 192 * 2**20):
+        from .runs import Run
+
+        self.run = run if isinstance(run, Run) else Run.open(run)
+        self.max_bytes = int(max_bytes)
+        self._lock = threading.RLock()
+        self._sampler = None
+        self._loaded: tuple | None = None            # (step, mtime) whose weights are in the generator now
+        self._weights: collections.OrderedDict = collections.OrderedDict()  # (step, mtime) -> arrays
+        self._bytes = 0
+        self._prefetch_thread: threading.Thread | None = None
+        self._prefetch_want: list[int] = []
+
+    # ---- weights -------------------------------------------------------------------------------------
+    def _key(self, step: int) -> tuple[int, int]:
+        path = self.run.snapshot_path(step)          # StudioError (listing the steps) if it is gone
+        try:
+            return int(step), path.stat().st_mtime_ns
+        except FileNotFoundError:
+            raise StudioError(f"The snapshot at step {step} of '{self.run.id}' was just removed "
+                              "(old snapshots are thinned out as a run grows).") from None
+
+    def _remember(self, key: tuple, arrays: list[np.ndarray]) -> None:
+        """Keep ``arrays`` under ``key`` (caller holds the lock), evicting the least recently used."""
+        if key in self._weights:
+            self._weights.move_to_end(key)
+            return
+        size = sum(a.nbytes for a in arrays)
+        self._weights[key] = arrays
+        self._bytes += size
+        while self._bytes > self.max_bytes and len(self._weights) > 1:
+            _, old = self._weights.popitem(last=False)
+            self._bytes -= sum(a.nbytes for a in old)
+
+    def _load(self, model, step: int) -> None:
+        try:
+            model.load_weights(str(self.run.snapshot_path(step)))
+        except StudioError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a damaged file is a person-level problem
+            raise StudioError(f"The snapshot at step {step} of '{self.run.id}' could not be read ({e}).") from None
+
+    def sampler(self, step: int):
+        """The bank's ``Sampler`` with the weights of ``step`` in it. Hold ``self.lock`` while using it."""
+        from .sampling import Sampler
+
+        key = self._key(step)
+        with self._lock:
+            if self._sampler is None:
+                self._sampler = Sampler(self.run, int(step))
+                self._loaded = key
+                self._remember(key, self._sampler.G.get_weights())
+            elif self._loaded != key:
+                arrays = self._weights.get(key)
+                if arrays is not None:
+                    self._sampler.G.set_weights(arrays)
+                    self._weights.move_to_end(key)
+                else:
+                    self._load(self._sampler.G, int(step))
+                    self._remember(key, self._sampler.G.get_weights())
+                self._loaded = key
+            return self._sampler
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self._lock
+
+    def generate(self, step: int, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+        """uint8 (N,H,W,C) images of latents ``z`` (N, z_dim) as the snapshot at ``step`` draws them."""
+        with self._lock:
+            return self.sampler(step).generate(z, labels)
+
+    @property
+    def z_dim(self) -> int:
+        return self.run.config.z_dim
+
+    def cached_steps(self) -> list[int]:
+        with self._lock:
+            return sorted(k[0] for k in self._weights)
+
+    # ---- prefetch ------------------------------------------------------------------------------------
+    def prefetch(self, around: int | None = None) -> None:
+        """Read the other snapshots' weights in the background, nearest to ``around`` first.
+
+        Stops when the byte budget is full (it never evicts to prefetch). Returns at once; calling it
+        again while it works only re-centres the order.
+        """
+        steps = self.run.snapshot_steps()
+        if around is not None:
+            steps.sort(key=lambda s: (abs(s - around), s))
+        with self._lock:
+            self._prefetch_want = steps
+            if self._prefetch_thread is not None and self._prefetch_thread.is_alive():
+                return
+            self._prefetch_thread = threading.Thread(target=self._prefetch_work, daemon=True,
+                                                     name=f"prefetch-{self.run.id}")
+            self._prefetch_thread.start()
+
+    def wait_prefetch(self, timeout: float | None = None) -> None:
+        t = self._prefetch_thread
+        if t is not None:
+            t.join(timeout)
+
+    def _prefetch_work(self) -> None:
+        from .models import build_generator
+
+        loader = None
+        while True:
+            with self._lock:
+                have = {k for k in self._weights}
+                todo = None
+                for s in self._prefetch_want:
+                    try:
+                        key = self._key(s)
+                    except StudioError:
+                        continue
+                    if key not in have:
+                        todo = (s, key)
+                        break
+                if todo is None or (self._weights and self._bytes >= self.max_bytes):
+                    self._prefetch_want = []
+                    return
+                per = self._bytes / len(self._weights) if self._weights else 0
+                if per and self._bytes + per > self.max_bytes:
+                    self._prefetch_want = []
+                    return
+            try:
+                if loader is None:
+                    loader = build_generator(self.run.config, name="generator")
+                self._load(loader, todo[0])      # outside the lock: scrubbing goes on meanwhile
+                arrays = loader.get_weights()
+            except Exception:  # noqa: BLE001 - prefetch is best effort; generate() reports real errors
+                with self._lock:
+                    self._prefetch_want = [s for s in self._prefetch_want if s != todo[0]]
+                continue
+            with self._lock:
+                if self._key_or_none(todo[0]) == todo[1]:
+                    self._remember(todo[1], arrays)
+                self._prefetch_want = [s for s in self._prefetch_want if s != todo[0]]
+
+    def _key_or_none(self, step: int):
+        try:
+            return self._key(step)
+        except StudioError:
+            return None
+
+
 def timelapse_frames(run, kind: str = "grid", z: np.ndarray | None = None, label: int | None = None,
-                     progress: Progress = None) -> tuple[list[np.ndarray], list[int]]:
+                     progress: Progress = None, bank: SnapshotBank | None = None) -> tuple[list[np.ndarray], list[int]]:
     """Every snapshot of ``run`` as a frame: its fixed-noise grid (``"grid"``) or one latent (``"latent"``).
 
     ``run`` is a ``runs.Run`` or a path. For ``"latent"``, ``z`` is the latent (z_dim,) held fixed
-    across time (default: the latent of seed 0) and ``label`` its class for conditional models.
+    across time (default: the latent of seed 0) and ``label`` its class for conditional models;
+    ``bank`` reuses a ``SnapshotBank`` (and the weights it already holds) instead of a fresh one.
     Returns (frames as uint8 (H,W,C), their steps).
     """
     from .runs import Run
@@ -201,7 +368,7 @@ def timelapse_frames(run, kind: str = "grid", z: np.ndarray | None = None, label
     if kind == "grid":
         return _grid_frames(run, steps, progress), steps
     if kind == "latent":
-        return _latent_frames(run, steps, z, label, progress), steps
+        return _latent_frames(bank or SnapshotBank(run, max_bytes=0), steps, z, label, progress), steps
     raise StudioError(f"A timelapse is of the 'grid' or of a 'latent', not '{kind}'.")
 
 
@@ -220,27 +387,17 @@ def _grid_frames(run, steps: list[int], progress: Progress) -> list[np.ndarray]:
     return frames
 
 
-def _latent_frames(run, steps: list[int], z, label, progress: Progress) -> list[np.ndarray]:
+def _latent_frames(bank: SnapshotBank, steps: list[int], z, label, progress: Progress) -> list[np.ndarray]:
     from .latent import seed_to_z
-    from .sampling import Sampler
 
-    # One generator, re-loaded with each snapshot's weights: the tf.function traced once keeps
-    # reading the same variables, so each frame costs a weight load and one call, not a rebuild.
-    sampler = Sampler(run, steps[0])
-    z = seed_to_z(0, sampler.z_dim) if z is None else np.asarray(z, np.float32).reshape(1, -1)
+    z_dim = bank.z_dim
+    z = seed_to_z(0, z_dim) if z is None else np.asarray(z, np.float32)
     z = z.reshape(1, -1)
-    if z.shape[1] != sampler.z_dim:
-        raise StudioError(f"This run's latents have {sampler.z_dim} numbers, not {z.shape[1]}.")
+    if z.shape[1] != z_dim:
+        raise StudioError(f"This run's latents have {z_dim} numbers, not {z.shape[1]}.")
     labels = None if label is None else np.array([int(label)], np.int32)
     frames = []
     for i, s in enumerate(steps):
-        if i:
-            try:
-                sampler.G.load_weights(str(run.snapshot_path(s)))
-            except StudioError:
-                raise
-            except Exception as e:  # noqa: BLE001 - a damaged file is a person-level problem
-                raise StudioError(f"The snapshot at step {s} of '{run.id}' could not be read ({e}).") from None
-        frames.append(sampler.generate(z, labels)[0])
+        frames.append(bank.generate(s, z, labels)[0])
         _report(progress, (i + 1) / len(steps), f"Rendering step {s} ({i + 1} of {len(steps)})")
     return frames

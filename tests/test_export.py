@@ -170,3 +170,55 @@ def test_timelapse_refuses_unknown_kind_and_wrong_latent(tiny_run):
         export.timelapse_frames(tiny_run, "poster")
     with pytest.raises(StudioError):
         export.timelapse_frames(tiny_run, "latent", z=np.zeros(3, np.float32))
+
+
+# ---- SnapshotBank: one generator moved through time -------------------------------------------
+def test_bank_draws_exactly_what_a_fresh_sampler_draws(tiny_run):
+    from studio.latent import seed_to_z
+    from studio.sampling import Sampler
+
+    bank = export.SnapshotBank(tiny_run)
+    z = np.stack([seed_to_z(s, tiny_run.config.z_dim) for s in (1, 2)])
+    steps = tiny_run.snapshot_steps()
+    for s in [*steps, *reversed(steps)]:                         # forwards, then back over cached weights
+        np.testing.assert_array_equal(bank.generate(s, z), Sampler(tiny_run, s).generate(z))
+    assert bank.cached_steps() == steps
+
+
+def test_bank_prefetch_fills_the_cache_and_the_budget_bounds_it(tiny_run):
+    bank = export.SnapshotBank(tiny_run)
+    bank.prefetch(around=20)
+    bank.wait_prefetch(timeout=120)
+    assert bank.cached_steps() == tiny_run.snapshot_steps()
+    one = bank._bytes // len(bank.cached_steps())
+    small = export.SnapshotBank(tiny_run, max_bytes=2 * one)
+    for s in tiny_run.snapshot_steps():
+        small.generate(s, np.zeros((1, tiny_run.config.z_dim), np.float32))
+    assert small.cached_steps() == tiny_run.snapshot_steps()[-2:]  # least recently used went first
+    small.prefetch()
+    small.wait_prefetch(timeout=120)
+    assert len(small.cached_steps()) == 2
+
+
+def test_bank_rereads_a_rewritten_snapshot_and_names_a_missing_one(tiny_run, tmp_path):
+    import os
+    import shutil
+
+    from studio.runs import Run
+
+    run = Run(tmp_path / "copy")
+    shutil.copytree(tiny_run.path, run.path)
+    bank = export.SnapshotBank(run)
+    z = np.ones((1, run.config.z_dim), np.float32)
+    before = bank.generate(30, z)
+    # A resume rewrites snapshot 30 with other weights: the bank must notice (mtime), not serve stale ones.
+    p30, p0 = run.snapshot_path(30), run.snapshot_path(0)
+    old = p30.stat().st_mtime_ns
+    shutil.copy2(p0, p30)
+    os.utime(p30, ns=(old + 10**10, old + 10**10))
+    after = bank.generate(30, z)
+    np.testing.assert_array_equal(after, bank.generate(0, z))
+    assert (after != before).any()
+    p30.unlink()
+    with pytest.raises(StudioError, match="no snapshot at step 30"):
+        bank.generate(30, z)
