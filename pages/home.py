@@ -7,7 +7,7 @@ import streamlit as st
 from studio.data import display_name
 from studio.errors import StudioError
 from studio.runs import Run, human_bytes
-from ui.common import job_manager, page_link, passphrase_ok, runs, state_badge, use_app_navigation
+from ui.common import job_manager, page_link, passphrase_ok, runs, state_badge, unlocked, use_app_navigation
 
 NEXT_STEPS = [
     ("pages/data.py", "1 · Data", ":material/photo_library:", "Use the built-in digits, download a classic, or upload your own pictures."),
@@ -45,25 +45,29 @@ def run_card(r: dict):
                        + (f" · forked from {r['parent'].get('run_id')} at step {r['parent'].get('step')}" if r["parent"] else ""))
             if r["state"] in ("interrupted", "failed") and r["message"]:
                 st.caption(r["message"])
-            b1, b2, b3 = st.columns(3)
-            if b1.button("Watch" if r["state"] in ("running", "paused", "queued", "starting") else "Open",
-                         key=f"open_{r['id']}", icon=":material/visibility:"):
-                st.session_state["selected_run"] = r["id"]
-                st.session_state["train_view"] = r["id"]
-                st.switch_page("pages/train.py")
-            if r["snapshots"] and b2.button("Explore", key=f"explore_{r['id']}", icon=":material/explore:"):
-                st.session_state["selected_run"] = r["id"]
-                st.switch_page("pages/explore.py")
-            if r["state"] == "interrupted" and b3.button("Resume", key=f"resume_{r['id']}", type="primary",
-                                                         icon=":material/play_arrow:",
-                                                         help="Continue from its last checkpoint."):
-                if passphrase_ok(f"home_{r['id']}"):
-                    try:
-                        job_manager().resume_run(r["id"])
-                        st.session_state["selected_run"] = st.session_state["train_view"] = r["id"]
-                        st.switch_page("pages/train.py")
-                    except StudioError as e:
-                        st.error(str(e))
+            with st.container(horizontal=True, gap="small"):
+                live = r["state"] in ("running", "paused", "queued", "starting")
+                if st.button("Watch" if live else "Open", key=f"open_{r['id']}", icon=":material/visibility:"):
+                    st.session_state["selected_run"] = r["id"]
+                    st.session_state["train_view"] = r["id"]
+                    st.switch_page("pages/train.py")
+                if r["snapshots"] and st.button("Explore", key=f"explore_{r['id']}", icon=":material/explore:"):
+                    st.session_state["selected_run"] = r["id"]
+                    st.switch_page("pages/explore.py")
+                if r["state"] == "interrupted" and unlocked() and st.button("Resume", key=f"resume_{r['id']}", type="primary",
+                                                             icon=":material/play_arrow:",
+                                                             help="Continue from its last checkpoint."):
+                    _resume(r["id"])
+
+
+def _resume(rid: str):
+    try:
+        job_manager().resume_run(rid)
+    except StudioError as e:
+        st.error(str(e))
+        return
+    st.session_state["selected_run"] = st.session_state["train_view"] = rid
+    st.switch_page("pages/train.py")
 
 
 def main():
@@ -79,6 +83,7 @@ def main():
     if interrupted:
         st.warning(f"{len(interrupted)} run(s) were interrupted when the studio last stopped. "
                    "Each can resume from its last checkpoint.")
+        passphrase_ok("home")
     cols = st.columns(2)
     for i, r in enumerate(rs):
         with cols[i % 2]:

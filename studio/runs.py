@@ -222,12 +222,21 @@ class Run:
 
     # ---- checkpoints ---------------------------------------------------------
     def checkpoint_steps(self) -> list[int]:
-        steps = []
-        for p in (self.path / "checkpoints").glob("ckpt-*.index"):
-            try:
-                steps.append(int(p.name[len("ckpt-"):-len(".index")]))
-            except ValueError:
-                continue
+        """Full checkpoints that can be restored, per TensorFlow's own ``checkpoint`` state file.
+
+        The state file is written (atomically) only after a checkpoint's files are complete, so a
+        kill mid-save leaves the previous list: ckpt files it does not name are not counted.
+        """
+        folder = self.path / "checkpoints"
+        try:
+            text = (folder / "checkpoint").read_text()
+        except OSError:
+            return []
+        steps = set()
+        for m in re.finditer(r'checkpoint_paths?: "(?:.*/)?ckpt-(\d+)"', text):
+            step = int(m.group(1))
+            if (folder / f"ckpt-{step}.index").exists():
+                steps.add(step)
         return sorted(steps)
 
     def latest_checkpoint_step(self) -> int | None:

@@ -54,6 +54,11 @@ def _run_label(r: dict) -> str:
     return f"{r['id']}  ·  {r['state']}, step {r['step']}"
 
 
+def unlocked() -> bool:
+    """True when this session may control training (no passphrase set, or it was entered)."""
+    return not os.environ.get("STUDIO_PASSPHRASE") or bool(st.session_state.get("unlocked"))
+
+
 def passphrase_ok(where: str = "") -> bool:
     """True when no STUDIO_PASSPHRASE is set, or this session has entered it once.
 
@@ -121,6 +126,16 @@ def use_app_navigation() -> None:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # pragma: no cover - a future Streamlit without it
         return
-    if getattr(PagesManager, "uses_pages_directory", False):
+    if getattr(PagesManager, "uses_pages_directory", False) and not _under_apptest():
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def _under_apptest() -> bool:
+    """AppTest resets the legacy-pages flag before every run and runs pages directly by design;
+    a hand-over rerun there would swallow the widget event being tested."""
+    from unittest.mock import Mock
+
+    from streamlit.runtime import Runtime
+
+    return isinstance(getattr(Runtime, "_instance", None), Mock)
