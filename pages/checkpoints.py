@@ -21,7 +21,7 @@ from studio.export import SnapshotBank, gif_bytes, mp4_bytes, timelapse_frames, 
 from studio.latent import seed_to_z, truncate
 from studio.runs import Run, human_bytes
 from ui.charts import loss_figure
-from ui.common import job_manager, passphrase_ok, pick_run, runs, sampler, state_badge
+from ui.common import job_manager, passphrase_ok, pick_run, runs, sampler, state_badge, use_app_navigation
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_PAGE = "pages/train.py"
@@ -242,6 +242,10 @@ def _export(run: Run, kind: str, z, label, sig, fps: int, fmt: str) -> None:
     st.session_state[f"ckpt_{fmt}"] = (sig, fps, data, width)
 
 
+def _request(fmt: str) -> None:
+    st.session_state[f"ckpt_want_{fmt}"] = True
+
+
 @st.fragment
 def timelapse(run_path: str, z: np.ndarray, label: int | None, what: str) -> None:
     run = Run(Path(run_path))
@@ -253,16 +257,18 @@ def timelapse(run_path: str, z: np.ndarray, label: int | None, what: str) -> Non
     st.caption(f"{len(steps)} snapshots → {len(steps) / fps:.1f} s per loop. Each frame is labelled with its step.")
     sig = (run_path, kind, tuple(steps), None if kind == "grid" else (z.tobytes(), label))
     with st.container(horizontal=True):
-        play = st.button("Play", key="ckpt_play", icon=":material/play_arrow:", type="primary",
-                         help="Renders every snapshot into a looping GIF and plays it here.")
-        make_mp4 = st.button("Make MP4", key="ckpt_make_mp4", icon=":material/movie:",
-                             help="The same timelapse as a video file, for editors and phones.")
+        # Callbacks leave a note in the session: it survives the extra rerun use_app_navigation may make.
+        st.button("Play", key="ckpt_play", icon=":material/play_arrow:", type="primary",
+                  help="Renders every snapshot into a looping GIF and plays it here.",
+                  on_click=_request, args=("gif",))
+        st.button("Make MP4", key="ckpt_make_mp4", icon=":material/movie:",
+                  help="The same timelapse as a video file, for editors and phones.",
+                  on_click=_request, args=("mp4",))
     ss = st.session_state
     name = f"{run.id}-{kind}-timelapse"
-    if play:
-        _export(run, kind, z, label, sig, fps, "gif")
-    if make_mp4:
-        _export(run, kind, z, label, sig, fps, "mp4")
+    for fmt in ("gif", "mp4"):
+        if ss.pop(f"ckpt_want_{fmt}", False):
+            _export(run, kind, z, label, sig, fps, fmt)
     gif = ss.get("ckpt_gif")
     if gif and gif[0] == sig:
         with st.container(key="ckpt_timelapse_player"):
@@ -453,4 +459,5 @@ def main() -> None:
     housekeeping(all_runs, r["id"] if r else None, unlocked)
 
 
+use_app_navigation()
 main()

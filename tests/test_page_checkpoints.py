@@ -100,6 +100,17 @@ def test_no_runs_gives_a_friendly_sentence(empty_runs):
     assert not at.error
 
 
+def test_runs_without_snapshots_explain_and_still_list_sizes(empty_runs):
+    from studio.config import from_preset
+    from studio.runs import Run
+
+    Run.create(from_preset("tiny"), empty_runs / "fresh")          # started, no snapshot yet
+    at = open_page()
+    assert "None of your runs has saved a snapshot yet" in texts(at, "info")
+    assert not at.select_slider and not at.error
+    assert list(at.dataframe[0].value["Run"]) == ["fresh"]
+
+
 # ---- scrubbing -------------------------------------------------------------------------------------
 def test_scrub_every_step_shows_latent_grid_and_chart(runs_dir):
     at = open_page()
