@@ -437,7 +437,7 @@ def _continue_from(recipe: Recipe) -> None:
 
 @st.fragment
 def open_png() -> None:
-    up = st.file_uploader("Open a PNG", type=["png"], key="open_png",
+    up = st.file_uploader("Open a PNG", type=["png"], key="open_png", label_visibility="collapsed",
                           help="A picture downloaded from this page carries its recipe; open it to make it again.")
     if up is None:
         st.caption("Drop a PNG you downloaded here: the studio reads its recipe and draws it again.")

@@ -1,0 +1,116 @@
+"""How fast one picture comes out of a generator: our tf.function path against the alternatives.
+
+For the DCGAN generator at 32 px and at 64 px (RunConfig's default widths: base_filters 64,
+z_dim 100; untrained weights, which time the same as trained ones), in one process:
+
+  - ours:    ``studio.sampling.Sampler.generate(z)``: the snapshot's own generator called inside a
+             ``tf.function`` with a None-batch input signature, plus the uint8 conversion the page uses
+  - eager:   ``G(z, training=False)`` called directly (no graph)
+  - predict: ``G.predict(z, verbose=0)``, the tutorials' way
+
+one image per call (a slider move), median of many calls, interleaved in rounds so that drift in the
+machine's load hits every method alike. Targets (issue 5): ours <= 5 ms at 32 px, <= 10 ms at 64 px.
+
+    python benchmarks/generation_speed.py [--rounds 5] [--calls 40] [--sizes 32 64] [--channels 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+TARGET_MS = {32: 5.0, 64: 10.0, 128: 20.0}
+
+
+def _timed(fn, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        out.append(1000 * (time.perf_counter() - t0))
+    return out
+
+
+def measure(size: int, channels: int, rounds: int, calls: int, tmp: Path) -> dict:
+    import numpy as np
+
+    from studio.config import RunConfig
+    from studio.latent import seed_to_z
+    from studio.models import build_generator
+    from studio.runs import Run, step_name
+    from studio.sampling import Sampler
+
+    cfg = RunConfig(model="dcgan", image_size=size, channels=channels).validate()
+    run = Run.create(cfg, tmp / f"gen{size}")
+    G0 = build_generator(cfg)
+    G0.save_weights(str(run.path / "snapshots" / f"{step_name(0)}.weights.h5"))
+
+    sampler = Sampler(run)                   # ours: its own instance, tf.function, None batch
+    G = build_generator(cfg)                 # a separate instance for eager / predict
+    G.set_weights(G0.get_weights())
+    z = seed_to_z(1, cfg.z_dim)[None]
+
+    def ours():
+        sampler.generate(z)
+
+    def eager():
+        np.asarray(G(z, training=False))
+
+    def predict():
+        G.predict(z, verbose=0)
+
+    for fn in (ours, eager, predict):       # trace, build, warm caches
+        _timed(fn, 5)
+    samples = {"ours": [], "eager": [], "predict": []}
+    for _ in range(rounds):
+        samples["ours"] += _timed(ours, calls)
+        samples["eager"] += _timed(eager, calls)
+        samples["predict"] += _timed(predict, max(5, calls // 4))  # ~40 ms each: fewer calls
+    params = sum(int(np.prod(v.shape)) for v in G.trainable_variables)
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    return {"size": size, "params": params, "n": {k: len(v) for k, v in samples.items()}, **med}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[32, 64])
+    ap.add_argument("--channels", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--calls", type=int, default=40)
+    args = ap.parse_args()
+
+    import tensorflow as tf
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="genspeed-") as tmp:
+        os.environ["STUDIO_RUNS_DIR"] = str(Path(tmp) / "runs")
+        for size in args.sizes:
+            rows.append(measure(size, args.channels, args.rounds, args.calls, Path(tmp)))
+
+    load = os.getloadavg()
+    print(f"\nOne image per call, median ms. TensorFlow {tf.__version__}, {os.cpu_count()} CPUs, "
+          f"load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; dcgan, base_filters 64, z_dim 100, "
+          f"{args.channels} channel(s), untrained weights.\n")
+    print("| size | G params | ours: Sampler.generate (tf.function) | eager G(z) | G.predict | predict / ours "
+          "| eager / ours | target | met |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        target = TARGET_MS.get(r["size"])
+        met = "yes" if target and r["ours"] <= target else ("no" if target else "—")
+        print(f"| {r['size']} px | {r['params']:,} | {r['ours']:.2f} ms (n={r['n']['ours']}) "
+              f"| {r['eager']:.2f} ms (n={r['n']['eager']}) | {r['predict']:.2f} ms (n={r['n']['predict']}) "
+              f"| {r['predict'] / r['ours']:.1f}x | {r['eager'] / r['ours']:.1f}x "
+              f"| ≤ {target:g} ms | {met} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""Slider latency in a real browser: the studio's sliders against a bare Streamlit slider, in one run.
+
+Three measurements, each the time from a key press on a focused slider (ArrowLeft / ArrowRight, as a
+person nudges a slider after clicking its thumb) to the answer appearing on screen, timed inside the
+page (a capturing keydown listener starts the clock, a MutationObserver stops it):
+
+  (a) reference: benchmarks/bare_slider_app.py, one slider echoed back as text by the server
+  (b) Explore:   slider ``zdim_0`` → the generated picture's ``src`` changes (``.st-key-explore_image img``);
+                 also the first GANSpace direction slider ``dir_0``, reported on its own row
+  (c) Checkpoints scrub: select_slider ``ckpt_step`` → ``.st-key-ckpt_latent_image img`` changes
+                 ("n/a" when this install has no Checkpoints page)
+
+Each uses its own ``streamlit run`` server (headless, own port, own empty runs folder holding one tiny
+run trained here first) and Debian's Chromium. Moves alternate between the measurements in rounds so
+load drift hits all alike. Median of the moves; target (issue 5): (b) and (c) within 1.5x of (a).
+
+    python benchmarks/ui_latency.py [--moves 20] [--rounds 2] [--preset tiny] [--steps 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+CHROMIUM = os.environ.get("STUDIO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+TARGET_RATIO = 1.5
+
+# Arms a one-shot watcher: the next keydown starts the clock; the first change of the watched value
+# (an attribute or the text of the first element matching the selector) stops it into window.__lat.
+ARM_JS = """([sel, attr]) => {
+    const read = () => { const el = document.querySelector(sel); if (!el) return null;
+                         return attr ? el.getAttribute(attr) : el.textContent; };
+    const before = read();
+    window.__lat = undefined; window.__t0 = undefined;
+    document.addEventListener('keydown', () => { window.__t0 = performance.now(); }, {capture: true, once: true});
+    const check = () => {
+        if (window.__t0 === undefined) return;
+        const v = read();
+        if (v !== null && v !== before) { obs.disconnect(); window.__lat = performance.now() - window.__t0; }
+    };
+    const obs = new MutationObserver(check);
+    obs.observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+    return before;
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Streamlit:
+    """``streamlit run SCRIPT`` on a free port with its own runs/data folders."""
+
+    def __init__(self, script: str, tmp: Path):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.runs_dir, self.data_dir = tmp / "runs", tmp / "data"
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "STUDIO_RUNS_DIR": str(self.runs_dir), "STUDIO_DATA_DIR": str(self.data_dir),
+               "TF_CPP_MIN_LOG_LEVEL": "2"}
+        self.log = open(tmp / "server.log", "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+             "--server.port", str(self.port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit run {script} exited early")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"streamlit run {script} did not become healthy")
+
+    def stop(self) -> None:
+        import signal
+
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self.log.close()
+
+
+def wait_idle(page, timeout: float = 60_000) -> None:
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", state="attached",
+                           timeout=timeout)
+
+
+class Probe:
+    """One slider on one page, and the thing on screen that answers it."""
+
+    def __init__(self, name: str, page, slider_key: str, watch: str, attr: str | None, positions: int):
+        self.name, self.page, self.watch, self.attr = name, page, watch, attr
+        self.slider = page.locator(f".st-key-{slider_key}").get_by_role("slider")
+        self.positions = positions          # how many presses fit before the end of the slider
+        self.pos, self.dir = 0, 1
+        self.samples: list[float] = []
+
+    def move(self, record: bool = True) -> None:
+        page = self.page
+        wait_idle(page)
+        page.wait_for_timeout(150)          # let the previous rerun's last deltas land
+        self.slider.focus()
+        page.evaluate(ARM_JS, [self.watch, self.attr])
+        if not 0 <= self.pos + self.dir <= self.positions:
+            self.dir = -self.dir
+        page.keyboard.press("ArrowRight" if self.dir > 0 else "ArrowLeft")
+        self.pos += self.dir
+        page.wait_for_function("window.__lat !== undefined", timeout=60_000)
+        if record:
+            self.samples.append(page.evaluate("window.__lat"))
+
+
+def _open(browser, url: str, nav: str | None, ready: str):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(url)
+    wait_idle(page)
+    if nav:
+        page.locator("[data-testid='stSidebarNav'] a", has_text=nav).first.click()
+    page.wait_for_selector(ready, timeout=180_000)
+    wait_idle(page)
+    return page
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--moves", type=int, default=20, help="moves per measurement per round")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--preset", default="tiny")
+    ap.add_argument("--steps", type=int, default=60)
+    args = ap.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    from studio.config import from_preset
+    from studio.training import train
+
+    tmp = Path(tempfile.mkdtemp(prefix="ui-latency-"))
+    servers = []
+    try:
+        bare = Streamlit("benchmarks/bare_slider_app.py", tmp / "bare")
+        servers.append(bare)
+        studio = Streamlit("app.py", tmp / "studio")
+        servers.append(studio)
+        os.environ["STUDIO_RUNS_DIR"], os.environ["STUDIO_DATA_DIR"] = str(studio.runs_dir), str(studio.data_dir)
+        print(f"training a '{args.preset}' run of {args.steps} steps for the studio to show…", flush=True)
+        res = train(from_preset(args.preset, steps=args.steps, snapshot_every=max(1, args.steps // 6)),
+                    run_dir=studio.runs_dir / "latency-run")
+        n_snaps = len(res.run.snapshot_steps())
+        cfg = res.run.config
+        has_ckpt = (ROOT / "pages" / "checkpoints.py").exists()
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            probes = [Probe("(a) bare slider → echoed text", _open(browser, bare.url, None, ".st-key-echo p"),
+                            "bare", ".st-key-echo [data-testid='stMarkdownContainer']", None, 50)]
+            explore = _open(browser, studio.url, "Explore", ".st-key-explore_image img")
+            probes.append(Probe("(b) Explore zdim_0 → new picture", explore, "zdim_0",
+                                ".st-key-explore_image img", "src", 30))
+            probes.append(Probe("(b') Explore dir_0 (GANSpace) → new picture", explore, "dir_0",
+                                ".st-key-explore_image img", "src", 30))
+            if has_ckpt:
+                ckpt = _open(browser, studio.url, "Checkpoints", ".st-key-ckpt_latent_image img")
+                probes.append(Probe("(c) Checkpoints ckpt_step scrub → new picture", ckpt, "ckpt_step",
+                                    ".st-key-ckpt_latent_image img", "src", n_snaps - 1))
+                # The scrub starts at the latest snapshot: walk left first.
+                probes[-1].pos, probes[-1].dir = n_snaps - 1, -1
+            for pr in probes:                    # warm-up: first calls trace graphs, fill caches
+                for _ in range(3):
+                    pr.move(record=False)
+            for _ in range(args.rounds):
+                for pr in probes:
+                    for _ in range(args.moves):
+                        pr.move()
+            browser.close()
+    finally:
+        for s in servers:
+            s.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ref = statistics.median(probes[0].samples)
+    load = os.getloadavg()
+    print(f"\nKey press → answer on screen, in the page's own clock. {os.cpu_count()} CPUs, load average "
+          f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}. Studio run: {cfg.model} {cfg.image_size} px, "
+          f"z_dim {cfg.z_dim}, base_filters {cfg.base_filters} ('{args.preset}', {args.steps} steps).\n")
+    print("| measurement | moves | median ms | p90 ms | ratio vs (a) | target | met |")
+    print("|---|---|---|---|---|---|---|")
+    for i, pr in enumerate(probes):
+        s = sorted(pr.samples)
+        med, p90 = statistics.median(s), s[min(len(s) - 1, int(0.9 * len(s)))]
+        if i == 0:
+            print(f"| {pr.name} | {len(s)} | {med:.0f} | {p90:.0f} | 1.00 | reference | — |")
+        else:
+            ratio = med / ref
+            print(f"| {pr.name} | {len(s)} | {med:.0f} | {p90:.0f} | {ratio:.2f} | ≤ {TARGET_RATIO:g}x "
+                  f"| {'yes' if ratio <= TARGET_RATIO else 'no'} |")
+    if not has_ckpt:
+        print("| (c) Checkpoints ckpt_step scrub → new picture | — | n/a | n/a | n/a | ≤ 1.5x | n/a (no Checkpoints page) |")
+
+
+if __name__ == "__main__":
+    main()
