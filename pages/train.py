@@ -45,6 +45,15 @@ def _apply_loss_defaults():
         st.session_state[f"train_{k}"] = getattr(cfg, k)
 
 
+def _match_dataset_size():
+    """A new dataset brings its own size: train at it when the model can (else the nearest larger)."""
+    info = next((d for d in data.list_datasets() if d.name == st.session_state["train_dataset"]), None)
+    if info is None:
+        return
+    sizes = [28, 32, 64, 128] if st.session_state.get("train_model") == "mlp" else [32, 64, 128]
+    st.session_state["train_image_size"] = next((s for s in sizes if s >= info.image_size), sizes[-1])
+
+
 def setup_form() -> RunConfig | None:
     if "train_preset" not in st.session_state:
         st.session_state["train_preset"] = "quick-sketch"
@@ -54,13 +63,14 @@ def setup_form() -> RunConfig | None:
     wanted = st.session_state.pop("dataset", None)
     if wanted in names:
         st.session_state["train_dataset"] = wanted
+        _match_dataset_size()
     if st.session_state.get("train_dataset") not in names:
         st.session_state["train_dataset"] = "digits"
 
     c1, c2, c3, c4 = st.columns(4)
     with c1:
         ds_name = st.selectbox("Dataset", names, key="train_dataset", format_func=data.display_name,
-                               help="The pictures the GAN learns to imitate.")
+                               on_change=_match_dataset_size, help="The pictures the GAN learns to imitate.")
         info = infos[ds_name]
         st.caption(info.description)
     with c2:

@@ -61,7 +61,7 @@ def test_kill_server_mid_training_then_resume(tmp_path, browser, shots):
         goto_page(page, second, "Home")
         expect(page.get_by_text("were interrupted").first).to_be_visible()
         shots(page, "home-interrupted")
-        page.locator(f".st-key-resume_{run_dir.name} button").click()
+        page.locator(f".st-key-resume_{run_dir.name} button").first.click()
         wait_idle(page)
         expect(page.get_by_role("heading", name="Train")).to_be_visible()
         deadline = time.time() + 240
