@@ -14,6 +14,7 @@ import streamlit as st
 from studio import data
 from studio.errors import StudioError
 from studio.imageutils import enlarge, make_grid
+from ui.common import unlocked, use_app_navigation
 
 TRAIN_PAGE = Path(__file__).with_name("train.py")
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "zip"]
@@ -240,11 +241,12 @@ def saved_section() -> None:
                     if st.button("Keep it", key=f"cancel_delete_{info.name}"):
                         st.session_state.pop("confirm_delete", None)
                         st.rerun()
-                elif st.button("Delete", key=f"delete_{info.name}", icon=":material/delete:"):
+                elif unlocked() and st.button("Delete", key=f"delete_{info.name}", icon=":material/delete:"):
                     st.session_state["confirm_delete"] = info.name
                     st.rerun()
 
 
+use_app_navigation()
 st.title("Data")
 st.caption("The pictures a GAN learns from. Start with a built-in set, or bring your own.")
 builtin_section()
