@@ -53,10 +53,13 @@ STEP_CASES = [
     dict(loss="hinge", model="sngan", conditional=True, num_classes=10),
     dict(loss="ns", diffaugment="color,translation,cutout"),
     dict(loss="ns", model="mlp", image_size=28),
+    dict(loss="ns", precision="mixed_bfloat16"),
+    dict(loss="ns", precision="mixed_float16"),
+    dict(loss="ns", model="mlp", image_size=28, xla=True),
 ]
 
 
-@pytest.mark.parametrize("case", STEP_CASES, ids=lambda c: "-".join(str(v) for v in c.values()))
+@pytest.mark.parametrize("case", STEP_CASES, ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()))
 def test_a_few_steps_change_every_weight_of_g_and_d_with_finite_losses(case):
     cfg = _small(**case)
     gan = GAN(cfg)
