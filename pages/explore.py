@@ -40,6 +40,7 @@ from ui.common import page_link, pick_run, runs, sampler, use_app_navigation
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS_PAGE = "pages/checkpoints.py"
+PICTURE = "explore_picture"   # key of the picture fragment: slider callbacks rerun only it
 IMAGE_PX = 256              # the main image is enlarged (whole factor, nearest neighbour) to about this
 STRIP_TILE_PX = 48          # each thumbnail of a direction's preview strip
 STRIP_STEPS = (-2.0, -1.0, 0.0, 1.0, 2.0)   # standard deviations previewed by a strip
@@ -48,6 +49,8 @@ SHOWN_DIRECTIONS = 8
 VARIATIONS = 16             # tiles of the variations grid (4 x 4, the first is the image itself)
 VARIATION_STRENGTH = 0.35
 DEFAULT_SEED = 1
+# Every picture here is pixel art: keep pixels square when the browser has to scale an image.
+PIXEL_CSS = "<style>[data-testid='stMain'] [data-testid='stImage'] img { image-rendering: pixelated; }</style>"
 # Widget values that should survive a visit to another page (Streamlit forgets unrendered widgets).
 KEEP = ("explore_seed", "psi", "explore_class", "k_dims")
 
@@ -186,30 +189,31 @@ def _latent_controls(cfg, class_names: list[str]) -> tuple[int, float, int | Non
     return int(seed), float(psi), label
 
 
-def _direction_sliders(dirs: Directions | None, strips: list[bytes]) -> dict[int, float]:
+def _redraw_picture() -> None:
+    """Slider callback: rerun only the picture fragment (the sliders draw their own new position)."""
+    st.rerun(PICTURE)
+
+
+def _direction_sliders(dirs: Directions | None, strips: list[bytes]) -> None:
     ss = st.session_state
-    offsets: dict[int, float] = {}
     if dirs is None:
         st.caption("Directions are not available for this snapshot.")
-        return offsets
+        return
     st.caption("The generator's own main ways of varying, strongest first (GANSpace). Sliders are in "
                "standard deviations; each strip shows this seed at −2, −1, 0, +1, +2.")
     for i in range(min(SHOWN_DIRECTIONS, len(dirs))):
         key = f"dir_{i}"
         ss.setdefault(key, 0.0)
         a, b = st.columns([1, 1], vertical_alignment="bottom")
-        v = a.slider(f"Direction {i + 1} · {100 * float(dirs.variance_ratio[i]):.1f}%",
-                     -SLIDER_RANGE, SLIDER_RANGE, step=0.1, key=key, format="%+.1f σ",
-                     help=f"Explains {100 * float(dirs.variance_ratio[i]):.1f}% of how the generator's first layer "
-                          "varies from picture to picture.")
+        a.slider(f"Direction {i + 1} · {100 * float(dirs.variance_ratio[i]):.1f}%",
+                 -SLIDER_RANGE, SLIDER_RANGE, step=0.1, key=key, format="%+.1f σ", on_change=_redraw_picture,
+                 help=f"Explains {100 * float(dirs.variance_ratio[i]):.1f}% of how the generator's first layer "
+                      "varies from picture to picture.")
         if i < len(strips):
             b.image(strips[i], output_format="PNG")
-        if v:
-            offsets[i] = float(v)
-    return offsets
 
 
-def _dimension_sliders(z_dim: int) -> dict[int, float]:
+def _dimension_sliders(z_dim: int) -> None:
     ss = st.session_state
     top = min(z_dim, 64)
     if not 0 <= int(ss.get("k_dims", 8)) <= top:
@@ -217,82 +221,96 @@ def _dimension_sliders(z_dim: int) -> dict[int, float]:
     ss.setdefault("k_dims", min(8, top))
     k = st.number_input("How many dimensions", min_value=0, max_value=top, step=1, key="k_dims",
                         help=f"This generator reads {z_dim} numbers; here you can nudge the first few one by one.")
-    offsets: dict[int, float] = {}
     for i in range(int(k)):
         key = f"zdim_{i}"
         ss.setdefault(key, 0.0)
-        v = st.slider(f"Dimension {i + 1}", -SLIDER_RANGE, SLIDER_RANGE, step=0.1, key=key, format="%+.1f")
-        if v:
-            offsets[i] = float(v)
-    return offsets
+        st.slider(f"Dimension {i + 1}", -SLIDER_RANGE, SLIDER_RANGE, step=0.1, key=key, format="%+.1f",
+                  on_change=_redraw_picture)
+
+
+def _slider_offsets(dirs: Directions | None) -> tuple[dict[int, float], dict[int, float]]:
+    """(dimension offsets, direction offsets in std) from the sliders' values, zeros left out."""
+    ss = st.session_state
+    dims = {i: float(ss[f"zdim_{i}"]) for i in range(int(ss.get("k_dims", 0))) if ss.get(f"zdim_{i}")}
+    n = min(SHOWN_DIRECTIONS, len(dirs)) if dirs is not None else 0
+    directions = {i: float(ss[f"dir_{i}"]) for i in range(n) if ss.get(f"dir_{i}")}
+    return dims, directions
 
 
 @st.fragment
 def instrument(run_path: str, step: int, dirs: Directions | None, class_names: list[str]) -> None:
-    ss = st.session_state
-    smp = sampler(run_path, step)
-    cfg = smp.cfg
-    run_id = Path(run_path).name
+    """Seed, ψ, class and the sliders. Seed/ψ/class changes rerun all of this (the strips follow the
+    seed); a slider move reruns only ``picture`` through the sliders' callback."""
+    cfg = sampler(run_path, step).cfg
     seed, psi, label = _latent_controls(cfg, class_names)
-    base = truncate(seed_to_z(seed, cfg.z_dim), psi)
     strips = []
     if dirs is not None:
         strips = _strips(run_path, step, dirs.snapshot_hash, seed, psi, label,
                          min(SHOWN_DIRECTIONS, len(dirs)), dirs)
-
-    left, mid, right = st.columns([1.05, 1.6, 1.0], gap="large")
+    left, mid, right = st.columns([1.3, 1.6, 1.0], gap="large")
     with mid:
         st.markdown("**Directions**")
-        dir_off = _direction_sliders(dirs, strips)
+        _direction_sliders(dirs, strips)
     with right:
         st.markdown("**Latent dimensions**")
-        dim_off = _dimension_sliders(cfg.z_dim)
+        _dimension_sliders(cfg.z_dim)
         st.button("Reset all sliders", key="explore_reset", on_click=_reset_sliders, icon=":material/restart_alt:")
+    with left:
+        picture(run_path, step, dirs, class_names, seed, psi, label)
 
-    z = add_offsets(base, dim_off)
+
+@st.fragment(key=PICTURE)
+def picture(run_path: str, step: int, dirs: Directions | None, class_names: list[str],
+            seed: int, psi: float, label: int | None) -> None:
+    """The picture for the current seed and sliders, its exports, and the hand-over to Checkpoints."""
+    ss = st.session_state
+    smp = sampler(run_path, step)
+    cfg = smp.cfg
+    run_id = Path(run_path).name
+    dim_off, dir_off = _slider_offsets(dirs)
+    z = add_offsets(truncate(seed_to_z(seed, cfg.z_dim), psi), dim_off)
     if dirs is not None and dir_off:
         z = dirs.apply(z, dir_off)
     labels = None if label is None else np.array([label], np.int32)
     ss["_explore_z"] = (run_path, step, z, label)  # the journey starts from here
-    with left:
-        try:
-            t0 = time.perf_counter()
-            img = smp.generate(z[None], labels)[0]
-            ms = 1000 * (time.perf_counter() - t0)
-        except StudioError as e:
-            st.error(str(e))
-            return
-        k = _scale(cfg.image_size)
-        recipe = Recipe(run_id=run_id, step=step, z=z.tolist(), seed=seed, psi=psi, label=label,
-                        class_name=class_names[label] if label is not None else None,
-                        dim_offsets={str(i): v for i, v in dim_off.items()},
-                        direction_offsets={str(i): v for i, v in dir_off.items()}, scale=k)
-        png = png_with_recipe(enlarge_by(img, k), recipe)
-        with st.container(key="explore_image"):
-            st.image(png, output_format="PNG")
-        moved = len(dim_off) + len(dir_off)
-        st.caption(f"Seed {seed}" + (f" · ψ {psi:.2f}" if psi != 1.0 else "")
-                   + (f" · {class_names[label]}" if label is not None else "")
-                   + (f" · {moved} slider{'s' if moved != 1 else ''} moved" if moved else "")
-                   + f" · step {step:,} · drawn in {ms:.1f} ms")
-        stem = f"{run_id}-step{step}-seed{seed}" + ("-edited" if moved else "")
-        st.download_button("Download PNG", png, file_name=f"{stem}.png", mime="image/png", key="dl_png",
-                           on_click="ignore", icon=":material/download:", width="stretch",
-                           help="The picture, with its recipe inside: open it below to make it again.")
-        st.download_button("Download variations", _variations_maker(smp, recipe, z, labels),
-                           file_name=f"{stem}-variations.png", mime="image/png", key="dl_grid",
-                           on_click="ignore", icon=":material/grid_view:", width="stretch",
-                           help="This picture (top left) and 15 close relatives, with the recipe of each.")
-        if st.toggle("Show variations", key="explore_show_variations"):
-            st.image(_variations_maker(smp, recipe, z, labels)(), output_format="PNG",
-                     caption="This picture (top left) and close relatives")
-        if (ROOT / CHECKPOINTS_PAGE).exists():
-            sent = ({"z": z.tolist(), "psi": 1.0} if moved else {"seed": seed, "psi": psi}) | {"label": label}
-            st.button("Follow it through training", key="explore_to_ckpt", icon=":material/history:",
-                      width="stretch", on_click=_send_to_checkpoints, args=(sent, run_id),
-                      help="Open Checkpoints with this exact point held fixed over training time.")
-            if ss.pop("_explore_go_ckpt", False):
-                st.switch_page(CHECKPOINTS_PAGE)
+    try:
+        t0 = time.perf_counter()
+        img = smp.generate(z[None], labels)[0]
+        ms = 1000 * (time.perf_counter() - t0)
+    except StudioError as e:
+        st.error(str(e))
+        return
+    k = _scale(cfg.image_size)
+    recipe = Recipe(run_id=run_id, step=step, z=z.tolist(), seed=seed, psi=psi, label=label,
+                    class_name=class_names[label] if label is not None else None,
+                    dim_offsets={str(i): v for i, v in dim_off.items()},
+                    direction_offsets={str(i): v for i, v in dir_off.items()}, scale=k)
+    png = png_with_recipe(enlarge_by(img, k), recipe)
+    with st.container(key="explore_image"):
+        st.image(png, output_format="PNG")
+    moved = len(dim_off) + len(dir_off)
+    st.caption(f"Seed {seed}" + (f" · ψ {psi:.2f}" if psi != 1.0 else "")
+               + (f" · {class_names[label]}" if label is not None else "")
+               + (f" · {moved} slider{'s' if moved != 1 else ''} moved" if moved else "")
+               + f" · step {step:,} · drawn in {ms:.1f} ms")
+    stem = f"{run_id}-step{step}-seed{seed}" + ("-edited" if moved else "")
+    st.download_button("Download PNG", png, file_name=f"{stem}.png", mime="image/png", key="dl_png",
+                       on_click="ignore", icon=":material/download:", width="stretch",
+                       help="The picture, with its recipe inside: open it below to make it again.")
+    st.download_button("Download variations", _variations_maker(smp, recipe, z, labels),
+                       file_name=f"{stem}-variations.png", mime="image/png", key="dl_grid",
+                       on_click="ignore", icon=":material/grid_view:", width="stretch",
+                       help="This picture (top left) and 15 close relatives, with the recipe of each.")
+    if st.toggle("Show variations", key="explore_show_variations"):
+        st.image(_variations_maker(smp, recipe, z, labels)(), output_format="PNG",
+                 caption="This picture (top left) and close relatives")
+    if (ROOT / CHECKPOINTS_PAGE).exists():
+        sent = ({"z": z.tolist(), "psi": 1.0} if moved else {"seed": seed, "psi": psi}) | {"label": label}
+        st.button("Follow it through training", key="explore_to_ckpt", icon=":material/history:",
+                  width="stretch", on_click=_send_to_checkpoints, args=(sent, run_id),
+                  help="Open Checkpoints with this exact point held fixed over training time.")
+        if ss.pop("_explore_go_ckpt", False):
+            st.switch_page(CHECKPOINTS_PAGE)
     _remember()
 
 
@@ -389,7 +407,8 @@ def journeys(run_path: str, step: int, dirs: Directions | None) -> None:
     play, scrub = st.columns(2, gap="large")
     with play:
         with st.container(key="journey_player"):
-            st.image(j["gif"], caption=f"Journey: {j['title']} · {len(j['frames'])} frames at {j['fps']} fps")
+            st.image(j["gif"])
+        st.caption(f"Journey: {j['title']} · {len(j['frames'])} frames at {j['fps']} fps")
         d1, d2 = st.columns(2)
         d1.download_button("Download GIF", j["gif"], file_name=f"{name}.gif", mime="image/gif", key="dl_gif",
                            on_click="ignore", icon=":material/gif_box:", width="stretch")
@@ -485,6 +504,7 @@ def generator_download(run_path: str, step: int) -> None:
 # ---- the page ----------------------------------------------------------------------------------------
 def main() -> None:
     st.title("Explore")
+    st.html(PIXEL_CSS)
     all_runs = runs()
     r = pick_run("explore_run", "Run") if all_runs else None
     if r is None:

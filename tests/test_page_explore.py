@@ -121,21 +121,39 @@ def test_sliders_and_seed_change_the_image_but_not_the_strips(run):
     at = explore()
     first = main_image_url(at)
     strips = [img.value[0] for img in at.image][1:9]
+    assert len(strips) == 8
     at.slider(key="zdim_0").set_value(1.5).run()
     assert not at.exception
+    # The slider's callback reran only the picture fragment: the strips and sliders were not redrawn.
+    assert len(at.image) == 1 and not at.slider
     moved = main_image_url(at)
     assert moved != first
-    assert [img.value[0] for img in at.image][1:9] == strips, "strips follow the seed, not the sliders"
     assert "1 slider moved" in captions(at)
+    at.run()                                      # a full run draws everything again
+    assert [img.value[0] for img in at.image][1:9] == strips, "strips follow the seed, not the sliders"
+    assert main_image_url(at) == moved and at.slider(key="zdim_0").value == 1.5
     at.slider(key="dir_0").set_value(-2.0).run()
     assert main_image_url(at) not in (first, moved) and "2 sliders moved" in captions(at)
+    at.run()
     at.button(key="explore_reset").click().run()
     assert at.slider(key="dir_0").value == 0.0 and at.slider(key="zdim_0").value == 0.0
     assert main_image_url(at) == first
     at.number_input(key="explore_seed").set_value(2).run()
     assert main_image_url(at) != first and "Seed 2" in captions(at)
+    assert [img.value[0] for img in at.image][1:9] != strips, "a new seed gets new strips"
     at.slider(key="psi").set_value(0.5).run()
     assert "ψ 0.50" in captions(at)
+
+
+def test_slider_values_survive_a_visit_to_another_page(run):
+    at = explore()
+    at.number_input(key="explore_seed").set_value(5).run()
+    at.slider(key="dir_2").set_value(1.0).run()
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/explore.py").run()
+    assert not at.exception
+    assert at.number_input(key="explore_seed").value == 5 and at.slider(key="dir_2").value == 1.0
+    assert "Seed 5 · 1 slider moved" in captions(at)
 
 
 def test_surprise_me_and_how_many_dimensions(run):
