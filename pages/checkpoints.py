@@ -66,9 +66,7 @@ def _grid_image(run: Run, step: int) -> bytes | None:
 
 
 def _latent_image(run: Run, step: int, z: np.ndarray, label: int | None) -> np.ndarray:
-    img = snapshot_bank(str(run.path)).generate(int(step), z[None],
-                                                None if label is None else np.array([label], np.int32))[0]
-    return upscale(img, LATENT_PX)
+    return upscale(snapshot_bank(str(run.path)).image(int(step), z, label), LATENT_PX)
 
 
 _MARK = -987654321  # a step no run has: where the cached chart keeps its marker until a step is chosen
@@ -198,7 +196,9 @@ def scrub(run_path: str, z: np.ndarray, label: int | None, what: str) -> None:
                 grid = _grid_image(run, s)
                 if grid is not None:
                     st.image(grid, caption="The fixed-noise grid", output_format="PNG")
-    snapshot_bank(run_path).prefetch(around=step)  # read the other snapshots ahead, in the background
+    # Read the other snapshots and draw this latent at each of them, in the background: the next
+    # slider step is then a cache lookup.
+    snapshot_bank(run_path).prefetch(around=step, z=z, label=label)
     fig = loss_chart(run, step)
     if fig is not None:
         st.plotly_chart(fig, key="ckpt_loss_chart", config={"displaylogo": False})

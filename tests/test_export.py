@@ -186,10 +186,20 @@ def test_bank_draws_exactly_what_a_fresh_sampler_draws(tiny_run):
 
 
 def test_bank_prefetch_fills_the_cache_and_the_budget_bounds_it(tiny_run):
+    from studio.latent import seed_to_z
+
     bank = export.SnapshotBank(tiny_run)
-    bank.prefetch(around=20)
+    z = seed_to_z(3, tiny_run.config.z_dim)
+    bank.prefetch(around=20, z=z)
     bank.wait_prefetch(timeout=120)
     assert bank.cached_steps() == tiny_run.snapshot_steps()
+    # The followed latent was drawn at every snapshot: the slider's next step is a lookup.
+    assert len(bank._images) == len(tiny_run.snapshot_steps())
+    for s in tiny_run.snapshot_steps():
+        img = bank.image(s, z)
+        assert not img.flags.writeable
+        np.testing.assert_array_equal(img, bank.generate(s, z[None])[0])
+    assert len(bank._images) == len(tiny_run.snapshot_steps())       # no new draws: all were cached
     one = bank._bytes // len(bank.cached_steps())
     small = export.SnapshotBank(tiny_run, max_bytes=2 * one)
     for s in tiny_run.snapshot_steps():
