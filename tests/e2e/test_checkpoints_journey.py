@@ -25,8 +25,12 @@ def run_on_server(server):
     from studio.config import from_preset
     from studio.training import train
 
-    # tiny preset: snapshots every 10 steps (0..40), full checkpoints every 20 (20, 40).
-    res = train(from_preset("tiny", steps=40), run_dir=server.runs_dir / RUN_ID)
+    # tiny preset: snapshots every 10 steps (0..40), full checkpoints every 20 (20, 40). The server's
+    # folders, never the repository's runs/ and data/.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STUDIO_RUNS_DIR", str(server.runs_dir))
+        mp.setenv("STUDIO_DATA_DIR", str(server.data_dir))
+        res = train(from_preset("tiny", steps=40), run_dir=server.runs_dir / RUN_ID)
     assert res.state == "completed", res.message
     return res.run
 
@@ -65,9 +69,12 @@ def test_checkpoints_journey(page, server, shots, run_on_server):
     assert steps == [0, 10, 20, 30, 40]
     try:
         goto_page(page, server, "Checkpoints")
-        expect(page.get_by_role("heading", name="Checkpoints")).to_be_visible()
-        expect(slider(page, "ckpt_step")).to_be_attached()
-        expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible()
+        # The first picture waits for TensorFlow to load in the server: be patient once.
+        expect(page.get_by_role("heading", name="Checkpoints")).to_be_visible(timeout=60_000)
+        expect(slider(page, "ckpt_step")).to_be_attached(timeout=60_000)
+        expect(page.locator(".st-key-ckpt_latent_image img")).to_be_visible(timeout=120_000)
+        expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible(timeout=60_000)
+        wait_idle(page)
         first = latent_src(page)
         assert slider_value(page, "ckpt_step") == "40"
         shots(page, "opened-on-latest")
@@ -143,9 +150,10 @@ def test_checkpoints_journey(page, server, shots, run_on_server):
         wait_idle(page)
         # And the Train page link opens it.
         page.get_by_role("link", name=f"Watch {new_id} on the Train page").click()
-        wait_idle(page)
+        expect(page.get_by_role("heading", name="Train")).to_be_visible(timeout=60_000)
         expect(page.get_by_text(new_id).first).to_be_visible()
-        shots(page, "train-page-shows-the-fork")
+        expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible(timeout=60_000)
+        shots(page, "train-page-shows-the-fork", full_page=False)
     except Exception:
         print(server.log_tail())
         raise
