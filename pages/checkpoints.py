@@ -4,9 +4,9 @@ The same latent is held fixed while the slider walks through the run's snapshots
 screen is only what the generator learned. Scrubbing lives in an ``st.fragment`` so moving the slider
 reruns only that part of the page, and draws through a ``studio.export.SnapshotBank`` per run (a
 bounded ``st.cache_resource``): one generator whose weights are swapped between snapshots (~3 ms once
-read) instead of a model built and traced per snapshot (~0.3 s each), with the other snapshots read
-ahead in the background. The grid PNGs and the loss chart without its marker are cached too, so a
-slider step redoes only what changed.
+read) instead of a model built and traced per snapshot (~0.3 s each). In the background it reads the
+other snapshots and draws the followed latent at each, so the next slider step is a cache lookup. The
+grid PNGs and the loss chart without its marker are cached too: a slider step redoes only what changed.
 """
 
 from __future__ import annotations
