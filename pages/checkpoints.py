@@ -21,7 +21,15 @@ from studio.export import SnapshotBank, gif_bytes, mp4_bytes, timelapse_frames, 
 from studio.latent import seed_to_z, truncate
 from studio.runs import Run, human_bytes
 from ui.charts import loss_figure
-from ui.common import job_manager, passphrase_ok, pick_run, runs, sampler, state_badge, use_app_navigation
+from ui.common import (
+    clear_samplers,
+    job_manager,
+    passphrase_ok,
+    pick_run,
+    runs,
+    state_badge,
+    use_app_navigation,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_PAGE = "pages/train.py"
@@ -380,7 +388,7 @@ def _do_delete() -> None:
     ss["ckpt_delete_confirm"] = False
     try:
         run = Run.open(rid)
-        path, steps = str(run.path), run.snapshot_steps()
+        path = str(run.path)
         job_manager().delete(rid)
     except StudioError as e:
         ss["ckpt_delete_msg"] = ("error", str(e))
@@ -390,8 +398,7 @@ def _do_delete() -> None:
         return
     # Free the generators loaded from the deleted run (only its entries: other sessions keep theirs).
     snapshot_bank.clear(path)
-    for s in steps:
-        sampler.clear(path, s)
+    clear_samplers()
     for k in ("ckpt_tl_frames", "ckpt_gif", "ckpt_mp4"):
         ss.pop(k, None)
     if ss.get("selected_run") == rid:

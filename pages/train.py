@@ -252,6 +252,8 @@ def gather(rid: str) -> tuple[dict, list[dict], str | None, int | None, RunConfi
         state = live
         rows = live["metrics"] or run.read_metrics()
         grid, grid_step = live["grid_path"], live["grid_step"]
+        if grid is None and (latest := run.latest_sample()):  # resumed or forked: show where it stands
+            grid, grid_step = latest, int(latest.stem.split("_")[1])
     else:
         cfg = run.config
         state = {"state": disk.get("state", "unknown"), "step": disk.get("step", 0), "total": cfg.steps,

@@ -21,11 +21,31 @@ def job_manager():
 
 
 @st.cache_resource(max_entries=12, show_spinner=False)
-def sampler(run_path: str, step: int):
-    """A generator of its own per (run, snapshot): never the instance being trained."""
+def _sampler(run_path: str, step: int, mtime_ns: int):
     from studio.sampling import Sampler
 
     return Sampler(Path(run_path), step)
+
+
+def sampler(run_path: str, step: int):
+    """A generator of its own per (run, snapshot): never the instance being trained.
+
+    Keyed by the snapshot file's modification time too: a resumed run rewrites the snapshots
+    after its checkpoint, and a cached generator must not keep serving the old weights.
+    """
+    from studio.runs import Run
+
+    path = Run(Path(run_path)).snapshot_path(step)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        mtime = 0
+    return _sampler(str(run_path), int(step), mtime)
+
+
+def clear_samplers() -> None:
+    """Drop every cached snapshot generator (after a run is deleted; they reload on demand)."""
+    _sampler.clear()
 
 
 def runs() -> list[dict]:
