@@ -104,10 +104,14 @@ def _request(flag: str) -> None:
     st.session_state[flag] = True
 
 
-def _send_to_checkpoints(latent: dict, run_id: str) -> None:
-    st.session_state["explore_latent"] = latent
-    st.session_state["selected_run"] = run_id
-    st.session_state["_explore_go_ckpt"] = True
+def _send_to_checkpoints() -> None:
+    """The picture's point, as Checkpoints reads it: the seed if no slider moved, else the latent itself."""
+    ss = st.session_state
+    r: Recipe = ss["_explore_latest"]["recipe"]
+    moved = ss["_explore_latest"]["moved"]
+    ss["explore_latent"] = ({"z": r.z, "psi": 1.0} if moved else {"seed": r.seed, "psi": r.psi}) | {"label": r.label}
+    ss["selected_run"] = r.run_id
+    ss["_explore_go_ckpt"] = True
 
 
 def _reset_sliders() -> None:
@@ -257,16 +261,20 @@ def instrument(run_path: str, step: int, dirs: Directions | None, class_names: l
         st.button("Reset all sliders", key="explore_reset", on_click=_reset_sliders, icon=":material/restart_alt:")
     with left:
         picture(run_path, step, dirs, class_names, seed, psi, label)
+        _exports(run_path, step, seed)
 
 
 @st.fragment(key=PICTURE)
 def picture(run_path: str, step: int, dirs: Directions | None, class_names: list[str],
             seed: int, psi: float, label: int | None) -> None:
-    """The picture for the current seed and sliders, its exports, and the hand-over to Checkpoints."""
+    """The picture for the current seed and sliders and its caption: all a slider move redraws.
+
+    It also leaves the picture's PNG and recipe in the session (``_explore_latest``), where the
+    export buttons below read them when clicked, so they need not be redrawn on every move.
+    """
     ss = st.session_state
     smp = sampler(run_path, step)
     cfg = smp.cfg
-    run_id = Path(run_path).name
     dim_off, dir_off = _slider_offsets(dirs)
     z = add_offsets(truncate(seed_to_z(seed, cfg.z_dim), psi), dim_off)
     if dirs is not None and dir_off:
@@ -281,11 +289,12 @@ def picture(run_path: str, step: int, dirs: Directions | None, class_names: list
         st.error(str(e))
         return
     k = _scale(cfg.image_size)
-    recipe = Recipe(run_id=run_id, step=step, z=z.tolist(), seed=seed, psi=psi, label=label,
+    recipe = Recipe(run_id=Path(run_path).name, step=step, z=z.tolist(), seed=seed, psi=psi, label=label,
                     class_name=class_names[label] if label is not None else None,
                     dim_offsets={str(i): v for i, v in dim_off.items()},
                     direction_offsets={str(i): v for i, v in dir_off.items()}, scale=k)
     png = png_with_recipe(enlarge_by(img, k), recipe)
+    ss.setdefault("_explore_latest", {}).update(png=png, recipe=recipe, moved=len(dim_off) + len(dir_off))
     with st.container(key="explore_image"):
         st.image(png, output_format="PNG")
     moved = len(dim_off) + len(dir_off)
@@ -293,39 +302,44 @@ def picture(run_path: str, step: int, dirs: Directions | None, class_names: list
                + (f" · {class_names[label]}" if label is not None else "")
                + (f" · {moved} slider{'s' if moved != 1 else ''} moved" if moved else "")
                + f" · step {step:,} · drawn in {ms:.1f} ms")
-    stem = f"{run_id}-step{step}-seed{seed}" + ("-edited" if moved else "")
-    st.download_button("Download PNG", png, file_name=f"{stem}.png", mime="image/png", key="dl_png",
-                       on_click="ignore", icon=":material/download:", width="stretch",
-                       help="The picture, with its recipe inside: open it below to make it again.")
-    st.download_button("Download variations", _variations_maker(smp, recipe, z, labels),
-                       file_name=f"{stem}-variations.png", mime="image/png", key="dl_grid",
-                       on_click="ignore", icon=":material/grid_view:", width="stretch",
-                       help="This picture (top left) and 15 close relatives, with the recipe of each.")
-    if st.toggle("Show variations", key="explore_show_variations"):
-        st.image(_variations_maker(smp, recipe, z, labels)(), output_format="PNG",
-                 caption="This picture (top left) and close relatives")
-    if (ROOT / CHECKPOINTS_PAGE).exists():
-        sent = ({"z": z.tolist(), "psi": 1.0} if moved else {"seed": seed, "psi": psi}) | {"label": label}
-        st.button("Follow it through training", key="explore_to_ckpt", icon=":material/history:",
-                  width="stretch", on_click=_send_to_checkpoints, args=(sent, run_id),
-                  help="Open Checkpoints with this exact point held fixed over training time.")
-        if ss.pop("_explore_go_ckpt", False):
-            st.switch_page(CHECKPOINTS_PAGE)
+    if ss.get("explore_show_variations"):
+        st.image(_variations_png(smp, recipe), output_format="PNG", caption="This picture (top left) and close relatives")
     _remember()
 
 
-def _variations_maker(smp, recipe: Recipe, z: np.ndarray, labels):
-    """A callable (for a deferred download) making the 4×4 variations grid PNG with its recipe."""
-    def make() -> bytes:
-        zs = variation_latents(z, recipe.seed or 0, VARIATIONS, VARIATION_STRENGTH * max(recipe.psi, 0.1))
-        tile_labels = None if labels is None else np.full(VARIATIONS, int(labels[0]), np.int32)
-        k = _scale(smp.cfg.image_size, 128)
-        grid = make_grid(smp.generate(zs, tile_labels), ncols=4, pad=2)
-        r = dataclasses.replace(recipe, kind="grid", grid_z=zs.tolist(), ncols=4, pad=2, scale=k,
-                                grid_labels=[] if tile_labels is None else tile_labels.tolist())
-        return png_with_recipe(enlarge_by(grid, k), r)
+def _variations_png(smp, recipe: Recipe) -> bytes:
+    """The 4×4 variations grid around the recipe's latent, as a PNG with the grid's recipe."""
+    z = recipe.latent()
+    zs = variation_latents(z, recipe.seed or 0, VARIATIONS, VARIATION_STRENGTH * max(recipe.psi, 0.1))
+    tile_labels = None if recipe.label is None else np.full(VARIATIONS, int(recipe.label), np.int32)
+    k = _scale(smp.cfg.image_size, 128)
+    grid = make_grid(smp.generate(zs, tile_labels), ncols=4, pad=2)
+    r = dataclasses.replace(recipe, kind="grid", grid_z=zs.tolist(), ncols=4, pad=2, scale=k,
+                            grid_labels=[] if tile_labels is None else tile_labels.tolist())
+    return png_with_recipe(enlarge_by(grid, k), r)
 
-    return make
+
+def _exports(run_path: str, step: int, seed: int) -> None:
+    """Downloads and the hand-over to Checkpoints. Drawn with the seed, not on every slider move:
+    they read the latest picture from the session when clicked (downloads are generated on click)."""
+    ss = st.session_state
+    latest = ss.setdefault("_explore_latest", {})
+    smp = sampler(run_path, step)
+    stem = f"{Path(run_path).name}-step{step}-seed{seed}"
+    st.download_button("Download PNG", lambda: latest["png"], file_name=f"{stem}.png", mime="image/png",
+                       key="dl_png", on_click="ignore", icon=":material/download:", width="stretch",
+                       help="The picture as you see it, with its recipe inside: open it below to make it again.")
+    st.download_button("Download variations", lambda: _variations_png(smp, latest["recipe"]),
+                       file_name=f"{stem}-variations.png", mime="image/png", key="dl_grid",
+                       on_click="ignore", icon=":material/grid_view:", width="stretch",
+                       help="This picture (top left) and 15 close relatives, with the recipe of each.")
+    st.toggle("Show variations", key="explore_show_variations")
+    if (ROOT / CHECKPOINTS_PAGE).exists():
+        st.button("Follow it through training", key="explore_to_ckpt", icon=":material/history:",
+                  width="stretch", on_click=_send_to_checkpoints,
+                  help="Open Checkpoints with this exact point held fixed over training time.")
+        if ss.pop("_explore_go_ckpt", False):
+            st.switch_page(CHECKPOINTS_PAGE)
 
 
 # ---- journeys ---------------------------------------------------------------------------------------

@@ -144,7 +144,7 @@ def test_download_a_png_and_open_it_again(server, trained, page, shots, tmp_path
 
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download PNG").click()
-    assert dl.value.suggested_filename.endswith("-edited.png")
+    assert dl.value.suggested_filename == "explore-run-step40-seed1.png"
     path = str(tmp_path / dl.value.suggested_filename)   # as saved by the browser, with its .png name
     dl.value.save_as(path)
     data = open(path, "rb").read()
