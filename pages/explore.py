@@ -124,7 +124,11 @@ def _reset_sliders() -> None:
 def _directions(run_path: str, step: int, smp) -> Directions | None:
     """GANSpace directions of this snapshot: from the session, the file beside the snapshot, or computed once."""
     ss = st.session_state
-    key = (run_path, step)
+    try:  # a resumed run rewrites its snapshots: a new file gets its own directions
+        mtime = Run(Path(run_path)).snapshot_path(step).stat().st_mtime_ns
+    except (OSError, StudioError):
+        mtime = 0
+    key = (run_path, step, mtime)
     held = ss.get("_explore_dirs")
     if held and held[0] == key:
         return held[1]
