@@ -437,11 +437,13 @@ def journeys(run_path: str, step: int, dirs: Directions | None) -> None:
         if not 1 <= int(ss.get("journey_frame", 1)) <= count:
             ss["journey_frame"] = 1
         f = st.slider("Frame", 1, count, key="journey_frame", help="Step through the journey frame by frame.")
-        frame = j["frames"][f - 1]
         k = _scale(cfg.image_size)
         lab = j["label"]
-        recipe = Recipe(run_id=run_id, step=step, z=np.asarray(j["zs"][f - 1]).tolist(), seed=None, psi=1.0,
-                        label=lab, class_name=None, scale=k)
+        z = np.asarray(j["zs"][f - 1], np.float32)
+        # Drawn again alone (one call, as the recipe regenerates it): a frame from a batched call is
+        # not guaranteed to match a single-image call bit for bit on every CPU.
+        frame = smp.generate(z[None], None if lab is None else np.array([lab], np.int32))[0]
+        recipe = Recipe(run_id=run_id, step=step, z=z.tolist(), seed=None, psi=1.0, label=lab, scale=k)
         png = png_with_recipe(enlarge_by(frame, k), recipe)
         with st.container(key="journey_frame_image"):
             st.image(png, output_format="PNG", caption=f"Frame {f} of {count}")
