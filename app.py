@@ -4,9 +4,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.common import keep_keras_between_runs
+
 HERE = Path(__file__).parent
 
 st.set_page_config(page_title="GAN Studio", page_icon="🎨", layout="wide")
+keep_keras_between_runs()  # Streamlit would clear Keras/TF caches after every run (see ui.common)
 
 # (file, title, icon): the order is the order in the sidebar.
 PAGES = [

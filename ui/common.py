@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import sys
 from pathlib import Path
 
 import streamlit as st
@@ -159,3 +160,35 @@ def _under_apptest() -> bool:
     from streamlit.runtime import Runtime
 
     return isinstance(getattr(Runtime, "_instance", None), Mock)
+
+
+def keep_keras_between_runs() -> None:
+    """Stop Streamlit from resetting Keras at the end of every script run (process-wide, idempotent).
+
+    When ``keras`` is imported, Streamlit's script runner calls ``keras.backend.clear_session()``
+    after every run, full or fragment. That clears TensorFlow's eager kernel cache for the whole
+    process (the training threads' too) and runs ``gc.collect()``: ~200 ms each on 2 busy cores,
+    holding the GIL while a fragment's new picture waits to be sent, after which the next TF call
+    pays again to rebuild its kernels. The studio keeps its models on purpose (cached samplers,
+    jobs), so there is nothing for that reset to clean; matplotlib figures are still closed.
+    Pairs with ``runner.postScriptGC = false`` in .streamlit/config.toml (Streamlit's own forced
+    ``gc.collect(2)`` per run). Touches a Streamlit internal; if it moves, this does nothing.
+    """
+    try:
+        from streamlit.runtime.scriptrunner import script_runner
+    except ImportError:  # pragma: no cover - a future Streamlit without it
+        return
+    current = getattr(script_runner, "_clean_problem_modules", None)
+    if current is None or getattr(current, "keeps_keras", False):
+        return
+
+    def close_matplotlib_only() -> None:
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            try:
+                plt.close("all")
+            except Exception:  # noqa: BLE001 - never break a run over figure cleanup
+                pass
+
+    close_matplotlib_only.keeps_keras = True
+    script_runner._clean_problem_modules = close_matplotlib_only
