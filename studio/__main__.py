@@ -145,10 +145,16 @@ def cmd_train(a) -> int:
     if a.resume:
         if not a.run_dir:
             raise StudioError("--resume needs --run-dir, the folder of the run to continue.")
+        fixed = [f"--{k.replace('_', '-')}" for k, v in overrides.items()
+                 if v is not None and k not in ("steps", "time_budget", "lr_d", "lr_g")] + (["--preset"] if a.preset else [])
+        if fixed:
+            raise StudioError(f"--resume continues a run with its own settings, so {', '.join(fixed)} cannot change; "
+                              "only --steps, --time-budget, --lr-d and --lr-g can. Start a new run to change the rest.")
         run = Run.open(a.run_dir)
         cfg = run.config
         cfg = cfg.replace(steps=a.steps or cfg.steps,
-                          time_budget=a.time_budget if a.time_budget is not None else cfg.time_budget)
+                          time_budget=a.time_budget if a.time_budget is not None else cfg.time_budget,
+                          lr_d=a.lr_d or cfg.lr_d, lr_g=a.lr_g or cfg.lr_g)
         start = run.latest_checkpoint_step() or 0
         if start >= cfg.steps:
             print(f"The run is already at step {start} of {cfg.steps}; pass a larger --steps to go on.")
@@ -162,7 +168,8 @@ def cmd_train(a) -> int:
                   on_start=lambda run, step: print(f"Run {run.path}  starting at step {step}", file=sys.stderr))
     t0 = time.time()
     try:
-        result = train(cfg, run_dir=a.run_dir, hooks=hooks, resume=a.resume)
+        result = train(cfg, run_dir=a.run_dir, hooks=hooks, resume=a.resume,
+                       lr_from_config=bool(a.resume and (a.lr_d or a.lr_g)))
     except KeyboardInterrupt:
         bar.close()
         print("Interrupted; resume with --resume from the last checkpoint.", file=sys.stderr)

@@ -210,15 +210,19 @@ class Run:
             stride *= 2
         for s in steps[:-1]:
             if s % stride:
-                for p in (self.path / "snapshots" / f"{step_name(s)}.weights.h5", self.sample_path(s)):
-                    p.unlink(missing_ok=True)
+                self._remove_snapshot(s)
 
     def drop_after(self, step: int) -> None:
         """Remove snapshots/samples past ``step`` (written after the checkpoint we resume from)."""
         for s in self.snapshot_steps():
             if s > step:
-                (self.path / "snapshots" / f"{step_name(s)}.weights.h5").unlink(missing_ok=True)
-                self.sample_path(s).unlink(missing_ok=True)
+                self._remove_snapshot(s)
+
+    def _remove_snapshot(self, step: int) -> None:
+        """A snapshot, its sample grid and anything computed from it (GANSpace directions)."""
+        for p in (self.path / "snapshots").glob(f"{step_name(step)}.*"):
+            p.unlink(missing_ok=True)
+        self.sample_path(step).unlink(missing_ok=True)
 
     # ---- checkpoints ---------------------------------------------------------
     def checkpoint_steps(self) -> list[int]:

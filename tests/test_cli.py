@@ -160,6 +160,7 @@ def _error_line(r: subprocess.CompletedProcess) -> str:
     (["train", "--resume"], "--resume needs --run-dir"),
     (["train", "--resume", "--run-dir", "{tmp}/nothing-here"], "no run at"),
     (["train", "--lr-d", "2"], "between 0 and 1"),
+    (["train", "--resume", "--run-dir", "{tmp}/x", "--batch-size", "8"], "--batch-size cannot change"),
     (["sample", "--run-dir", "{tmp}/nothing-here", "--out", "{tmp}/x.npz"], "no run at"),
     (["sample", "--run-dir", "{tmp}/x", "--out", "{tmp}/x.jpg"], "must end in .npz or .png"),
     (["export", "--run-dir", "{tmp}/nothing-here", "--out", "{tmp}/g.keras"], "no run at"),
