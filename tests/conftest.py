@@ -11,6 +11,8 @@ import os
 
 import pytest
 
+from tests.helpers import train_tiny
+
 # Quiet TensorFlow's C++ start-up chatter in test logs; must be set before the first import.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -27,14 +29,5 @@ def studio_dirs(tmp_path_factory, monkeypatch):
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
     """A finished 'tiny' run of 30 steps: snapshots and checkpoints every 10 steps. Read it, don't write it."""
-    from studio.config import from_preset
-    from studio.training import train
-
     root = tmp_path_factory.mktemp("tiny_run")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("STUDIO_RUNS_DIR", str(root / "runs"))
-        mp.setenv("STUDIO_DATA_DIR", str(root / "data"))
-        res = train(from_preset("tiny", steps=30, snapshot_every=10, checkpoint_every=10),
-                    run_dir=root / "runs" / "tiny")
-    assert res.state == "completed", res.message
-    return res.run
+    return train_tiny(root, root / "runs" / "tiny", steps=30, snapshot_every=10, checkpoint_every=10)

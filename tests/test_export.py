@@ -12,21 +12,6 @@ from studio import export
 from studio.errors import StudioError
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """A real 30-step run with snapshots at 0, 10, 20, 30 (made once for the module)."""
-    mp = pytest.MonkeyPatch()
-    tmp = tmp_path_factory.mktemp("export")
-    mp.setenv("STUDIO_RUNS_DIR", str(tmp / "runs"))
-    mp.setenv("STUDIO_DATA_DIR", str(tmp / "data"))
-    from studio.config import from_preset
-    from studio.training import train
-
-    res = train(from_preset("tiny", steps=30, snapshot_every=10, checkpoint_every=10), run_dir=tmp / "run")
-    yield res.run
-    mp.undo()
-
-
 def _gif_frames(data: bytes) -> list[np.ndarray]:
     im = Image.open(io.BytesIO(data))
     assert im.format == "GIF"

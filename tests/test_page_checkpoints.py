@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.helpers import train_tiny
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 RUN_ID = "20250101-000000-digits-dcgan"
@@ -21,16 +23,8 @@ RUN_ID = "20250101-000000-digits-dcgan"
 @pytest.fixture(scope="module")
 def source_run(tmp_path_factory):
     """A finished 30-step tiny run: snapshots and full checkpoints at 0/10, 20, 30."""
-    from studio.config import from_preset
-    from studio.training import train
-
     root = tmp_path_factory.mktemp("ckpt_src")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("STUDIO_RUNS_DIR", str(root / "runs"))
-        mp.setenv("STUDIO_DATA_DIR", str(root / "data"))
-        res = train(from_preset("tiny", steps=30, snapshot_every=10, checkpoint_every=10), run_dir=root / RUN_ID)
-    assert res.state == "completed", res.message
-    return res.run.path
+    return train_tiny(root, root / RUN_ID, steps=30, snapshot_every=10, checkpoint_every=10).path
 
 
 def _clear_caches():

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from studio.latent import seed_to_z, truncate
 from studio.recipe import Recipe, enlarge_by, png_with_recipe
+from tests.helpers import train_tiny
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -53,17 +54,9 @@ def run(prepared, studio_dirs):
 @pytest.fixture(scope="module")
 def conditional_run(tmp_path_factory):
     """A few steps of a conditional tiny run on the labelled digits."""
-    from studio.config import from_preset
-    from studio.training import train
-
     root = tmp_path_factory.mktemp("cond")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("STUDIO_RUNS_DIR", str(root / "runs"))
-        mp.setenv("STUDIO_DATA_DIR", str(root / "data"))
-        res = train(from_preset("tiny", steps=10, snapshot_every=10, checkpoint_every=10, conditional=True),
-                    run_dir=root / "runs" / "cond")
-    assert res.state == "completed", res.message
-    return res.run
+    return train_tiny(root, root / "runs" / "cond", steps=10, snapshot_every=10, checkpoint_every=10,
+                      conditional=True)
 
 
 def explore() -> AppTest:
