@@ -22,22 +22,17 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-CHROMIUM = os.environ.get("STUDIO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
+
 TARGET_RATIO = 1.5
 
 # Arms a one-shot watcher: the next keydown starts the clock; the first change of the watched value
@@ -59,50 +54,11 @@ ARM_JS = """([sel, attr]) => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Streamlit:
-    """``streamlit run SCRIPT`` on a free port with its own runs/data folders."""
-
-    def __init__(self, script: str, tmp: Path):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.runs_dir, self.data_dir = tmp / "runs", tmp / "data"
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "STUDIO_RUNS_DIR": str(self.runs_dir), "STUDIO_DATA_DIR": str(self.data_dir),
-               "TF_CPP_MIN_LOG_LEVEL": "2"}
-        self.log = open(tmp / "server.log", "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit run {script} exited early")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"streamlit run {script} did not become healthy")
-
-    def stop(self) -> None:
-        import signal
-
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-        self.log.close()
+def Streamlit(script: str, tmp: Path) -> Server:
+    """``streamlit run SCRIPT`` on a free port with its own runs/data folders (the e2e tests' server)."""
+    server = Server(tmp, script=script)
+    server.runs_dir.mkdir(parents=True, exist_ok=True)
+    return server.start()
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:
@@ -201,7 +157,7 @@ def main() -> None:
             browser.close()
     finally:
         for s in servers:
-            s.stop()
+            s.kill()
         shutil.rmtree(tmp, ignore_errors=True)
 
     ref = statistics.median(probes[0].samples)

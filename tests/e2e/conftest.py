@@ -31,7 +31,8 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, tmp: Path, env_extra: dict | None = None):
+    def __init__(self, tmp: Path, env_extra: dict | None = None, script: str = "app.py"):
+        self.script = script
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.runs_dir = tmp / "runs"
@@ -44,7 +45,7 @@ class Server:
     def start(self, timeout: float = 90):
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", self.script, "--server.headless", "true",
              "--server.port", str(self.port), "--server.address", "127.0.0.1",
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
             cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
