@@ -7,7 +7,11 @@ What is measured (issue 2, item 10):
 
 - **ours**: ``studio.training.GAN.train_step`` — the one ``tf.function`` with explicit GradientTapes,
   both Adam updates and the EMA update of G — on in-memory batches, with a ``float()`` of the losses
-  after every step as the real loop does (``--no-sync`` drops it). Variants: XLA on, mixed_bfloat16.
+  after every step as the real loop does (``--no-sync`` drops it). Its default is the simultaneous
+  update (D and G learn from one fake batch and one pass through D, as in the TensorFlow DCGAN
+  tutorial); "ours, alternating" is the same step with G updating on fresh noise after D's update
+  (Goodfellow et al.'s Algorithm 1, the reference's schedule), always measured beside it.
+  Variants: XLA on, mixed_bfloat16.
 - **reference**: the tutorial recipe — ``G.predict`` + ``D.train_on_batch`` on the real half and on the
   fake half + ``combined.train_on_batch`` on a stacked ``Model(z, D(G(z)))`` — with the same G and D
   builders, the same Adam settings and numpy batches as in the tutorials. Made fair for Keras 3: the
@@ -47,6 +51,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+import studio  # noqa: E402,F401  (TensorFlow switches the studio sets before TensorFlow loads: oneDNN)
 
 SETUPS = {  # name: (RunConfig overrides, images per step)
     "mlp": dict(model="mlp", image_size=28, channels=1, z_dim=100, batch_size=128),
@@ -253,9 +258,13 @@ def analytic_flops(gan) -> float:
                 return fwd(type("M", (), {"layers": [layer]}))
         return 0
 
+    b = gan.cfg.batch_size
+    if gan.cfg.update == "simultaneous" and gan.cfg.n_critic == 1:
+        # One G fwd, D fwd x2 (real, fake); D's tape: weight grads x2, input grads x2 but the first
+        # layer; G's tape: D input grads on the fake half (down to the image), G weight + input grads.
+        return float(b * (3 * fwd(gan.G) - first(gan.G) + 7 * fwd(gan.D) - 2 * first(gan.D)))
     # D step: G fwd, D fwd x2 (real, fake), D weight grads x2, D input grads x2 except the first layer.
     # G step: G fwd, D fwd, D input grads (down to the image), G weight grads, G input grads but the first.
-    b = gan.cfg.batch_size
     return float(b * (4 * fwd(gan.G) - first(gan.G) + 8 * fwd(gan.D) - 2 * first(gan.D)))
 
 
@@ -410,6 +419,7 @@ def main() -> int:
             "reference": Reference(cfg),
             "reference (1 D call)": Reference(cfg, one_d_call=True),
             "ours": Ours(cfg, sync=not a.no_sync),
+            "ours, alternating": Ours(config(name, update="alternating"), sync=not a.no_sync),
         }
         if not a.no_variants:
             variants["ours, no per-step read"] = Ours(cfg, sync=False)
@@ -420,8 +430,14 @@ def main() -> int:
         rates = run_windows(variants, a.windows, a.window_secs, a.warmup)
         peak = rates.pop("fp32 matmul peak")
         mm = variants["fp32 matmul peak"]
-        results[name] = dict(rates=rates, batch=cfg.batch_size, flops=step_flops(variants["ours"].gan),
+        # FLOPs per step of each variant: our steps counted on their own graphs; the reference does
+        # the alternating step's work (G(z) and D(G(z)) once for D's update and again for G's).
+        alt = step_flops(variants["ours, alternating"].gan)
+        flops = {v: (step_flops(obj.gan) if isinstance(obj, Ours) else alt)
+                 for v, obj in variants.items() if v in rates}
+        results[name] = dict(rates=rates, batch=cfg.batch_size, flops=flops["ours"], variant_flops=flops,
                              analytic_flops=analytic_flops(variants["ours"].gan),
+                             analytic_flops_alternating=analytic_flops(variants["ours, alternating"].gan),
                              peak_gflops=peak["median"] * mm.flops / 1e9, peak_best=mm.flops / mm.best / 1e9,
                              peak_all=[x * mm.flops / 1e9 for x in peak["all"]],
                              peak_per_cpu_s=peak["per_cpu_s"] * mm.flops / 1e9)
@@ -453,7 +469,8 @@ def print_table(r: dict, a) -> None:
                 lines.append(f"| {name} | {variant} | | | | | | {m['peak_gflops']:.1f} | {m['peak_per_cpu_s']:.1f} "
                              "| 100% |")
                 continue
-            gf, gfc = d["median"] * m["flops"] / 1e9, d["per_cpu_s"] * m["flops"] / 1e9
+            f = m["variant_flops"][variant]
+            gf, gfc = d["median"] * f / 1e9, d["per_cpu_s"] * f / 1e9
             lines.append(f"| {name} (batch {m['batch']}) | {variant} | {d['median']:.2f} | {d['median'] * m['batch']:.0f} "
                          f"| {d['median'] / ref['median']:.2f}x | {d['per_cpu_s']:.2f} | "
                          f"{d['per_cpu_s'] / ref['per_cpu_s']:.2f}x | {gf:.1f} | {gfc:.1f} | "
@@ -472,8 +489,10 @@ def print_table(r: dict, a) -> None:
         lines.append(f"- {name}: ours / reference = {ratio:.2f}x wall, {ours['per_cpu_s'] / ref['per_cpu_s']:.2f}x "
                      f"CPU time (target ≥{TARGETS[name]}x: {'met' if ratio >= TARGETS[name] else 'MISSED'}); "
                      f"vs the 1-D-call reference {ours['median'] / ref1['median']:.2f}x; fastest of ours: "
-                     f"{best[1]} {best[0] / ref['median']:.2f}x. One step = {m['flops'] / 1e9:.2f} GFLOP "
-                     f"(profiler FLOP registry over live ops; {m['analytic_flops'] / 1e9:.2f} analytic).")
+                     f"{best[1]} {best[0] / ref['median']:.2f}x. One step of ours = {m['flops'] / 1e9:.2f} GFLOP "
+                     f"(profiler FLOP registry over live ops; {m['analytic_flops'] / 1e9:.2f} analytic); alternating "
+                     f"and reference = {m['variant_flops']['ours, alternating'] / 1e9:.2f} GFLOP "
+                     f"({m['analytic_flops_alternating'] / 1e9:.2f} analytic).")
     if "dcgan" in r:
         m = r["dcgan"]
         ours = m["rates"]["ours"]
@@ -500,7 +519,8 @@ def print_table(r: dict, a) -> None:
                      f"({100 * lp['per_cpu_s'] / step_cpu:.0f}% of the bare step's), peak resident {hwm:.0f} MB "
                      f"(target ≤2048 MB: {'met' if hwm <= 2048 else 'MISSED'})")
     lines.append(f"- load average {r['load_before']:.1f} at the start, {r['load_after']:.1f} at the end, "
-                 f"on {os.cpu_count()} CPUs shared with other jobs")
+                 f"on {os.cpu_count()} CPUs shared with other jobs; TF_ENABLE_ONEDNN_OPTS="
+                 f"{os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')} (reference and ours alike)")
     print("\n".join(lines))
 
 

@@ -7,8 +7,8 @@ page (a capturing keydown listener starts the clock, a MutationObserver stops it
   (a) reference: benchmarks/bare_slider_app.py, one slider echoed back as text by the server
   (b) Explore:   slider ``zdim_0`` → the generated picture's ``src`` changes (``.st-key-explore_image img``);
                  also the first GANSpace direction slider ``dir_0``, reported on its own row
-  (c) Checkpoints scrub: select_slider ``ckpt_step`` → ``.st-key-ckpt_latent_image img`` changes
-                 ("n/a" when this install has no Checkpoints page)
+  (c) Checkpoints scrub: the filmstrip's slider (``ckpt_scrub``) → its latent picture's ``src`` changes
+                 (``img.gs-fs-img-0``; every snapshot's picture is already in the page, see ui/components.py)
 
 Each uses its own ``streamlit run`` server (headless, own port, own empty runs folder holding one tiny
 run trained here first) and Debian's Chromium. Moves alternate between the measurements in rounds so
@@ -34,6 +34,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
 
 TARGET_RATIO = 1.5
+CKPT_PICTURE = ".st-key-ckpt_scrub img.gs-fs-img-0"   # the followed latent in the Checkpoints filmstrip
 
 # Arms a one-shot watcher: the next keydown starts the clock; the first change of the watched value
 # (an attribute or the text of the first element matching the selector) stops it into window.__lat.
@@ -142,9 +143,9 @@ def main() -> None:
             probes.append(Probe("(b') Explore dir_0 (GANSpace) → new picture", explore, "dir_0",
                                 ".st-key-explore_image img", "src", 30))
             if has_ckpt:
-                ckpt = _open(browser, studio.url, "Checkpoints", ".st-key-ckpt_latent_image img")
-                probes.append(Probe("(c) Checkpoints ckpt_step scrub → new picture", ckpt, "ckpt_step",
-                                    ".st-key-ckpt_latent_image img", "src", n_snaps - 1))
+                ckpt = _open(browser, studio.url, "Checkpoints", CKPT_PICTURE)
+                probes.append(Probe("(c) Checkpoints scrub (filmstrip) → new picture", ckpt, "ckpt_scrub",
+                                    CKPT_PICTURE, "src", n_snaps - 1))
                 # The scrub starts at the latest snapshot: walk left first.
                 probes[-1].pos, probes[-1].dir = n_snaps - 1, -1
             for pr in probes:                    # warm-up: first calls trace graphs, fill caches
@@ -177,7 +178,7 @@ def main() -> None:
             print(f"| {pr.name} | {len(s)} | {med:.0f} | {p90:.0f} | {ratio:.2f} | ≤ {TARGET_RATIO:g}x "
                   f"| {'yes' if ratio <= TARGET_RATIO else 'no'} |")
     if not has_ckpt:
-        print("| (c) Checkpoints ckpt_step scrub → new picture | — | n/a | n/a | n/a | ≤ 1.5x | n/a (no Checkpoints page) |")
+        print("| (c) Checkpoints scrub (filmstrip) → new picture | — | n/a | n/a | n/a | ≤ 1.5x | n/a (no Checkpoints page) |")
 
 
 if __name__ == "__main__":

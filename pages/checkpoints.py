@@ -30,6 +30,7 @@ from ui.common import (
     state_badge,
     use_app_navigation,
 )
+from ui.components import filmstrip
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_PAGE = "pages/train.py"
@@ -101,22 +102,6 @@ def loss_chart(run: Run, step: int) -> dict | None:
     return {"data": base["data"], "layout": {**base["layout"], "shapes": shapes}}
 
 
-def _show_moment(run: Run, step: int, z: np.ndarray, label: int | None, what: str, key: str) -> None:
-    """The chosen latent and the fixed-noise grid of one snapshot, side by side."""
-    left, right = st.columns(2)
-    with left, st.container(key=key):
-        try:
-            st.image(_latent_image(run, step, z, label), caption=f"{what} at step {step:,}", output_format="PNG")
-        except StudioError as e:
-            st.error(str(e))
-    with right:
-        grid = _grid_image(run, step)
-        if grid is None:
-            st.caption(f"The sample grid of step {step:,} is missing.")
-        else:
-            st.image(grid, caption=f"The fixed-noise grid at step {step:,}", output_format="PNG")
-
-
 def _keep_valid(key: str, options: list[int], default: int) -> None:
     """A slider's remembered value must be one of today's options (runs change; old snapshots get pruned)."""
     if st.session_state.get(key) not in options:
@@ -174,7 +159,57 @@ def chosen_latent(cfg) -> tuple[np.ndarray, int | None, str]:
     return seed_to_z(int(seed), cfg.z_dim), label, f"Seed {int(seed)}"
 
 
-# ---- scrubbing and comparing (one fragment: moving a slider reruns only this) -------------------------
+# ---- scrubbing and comparing -----------------------------------------------------------------------
+# The scrub slider and its two pictures are one filmstrip (ui/components.py): every snapshot's picture
+# is in the page, so a slider step swaps pictures in the browser. Once the slider settles, its step is
+# reported back and only the Compare and chart fragments rerun (the filmstrip is not sent again).
+COMPARE, CHART = "ckpt_compare", "ckpt_chart"
+
+
+@st.cache_data(max_entries=16, show_spinner="Drawing this point at every snapshot…")
+def _latent_frames(run_path: str, stamp: tuple, z_bytes: bytes, label: int | None) -> list[bytes | None]:
+    """The followed latent drawn by every snapshot, as small PNGs (the browser enlarges them).
+    ~10 ms a snapshot once its weights are read; a missing snapshot is a missing frame."""
+    from studio.imageutils import encode_png
+
+    bank = snapshot_bank(run_path)
+    z = np.frombuffer(z_bytes, np.float32)
+    out: list[bytes | None] = []
+    for step, _ in stamp:
+        try:
+            out.append(encode_png(bank.image(step, z, label)))
+        except (StudioError, OSError):
+            out.append(None)
+    return out
+
+
+def _grid_file(run: Run, step: int) -> bytes | None:
+    try:
+        return run.sample_path(step).read_bytes()
+    except OSError:
+        return None
+
+
+def _stamp(run: Run, steps: list[int]) -> tuple:
+    """(step, snapshot file mtime) pairs: a snapshot rewritten under the same step is a new frame."""
+    out = []
+    for s in steps:
+        try:
+            out.append((s, run.snapshot_path(s).stat().st_mtime_ns))
+        except OSError:
+            out.append((s, 0))
+    return tuple(out)
+
+
+def _scrubbed() -> None:
+    """The filmstrip settled on a step: remember it and redraw only what depends on it."""
+    ss = st.session_state
+    step = (ss.get("ckpt_scrub") or {}).get("step")
+    if step is not None:
+        ss["ckpt_step"] = int(step)
+    st.rerun([COMPARE, CHART])
+
+
 @st.fragment
 def scrub(run_path: str, z: np.ndarray, label: int | None, what: str) -> None:
     run = Run(Path(run_path))
@@ -183,38 +218,56 @@ def scrub(run_path: str, z: np.ndarray, label: int | None, what: str) -> None:
         st.info("This run has no snapshots any more.")
         return
     _keep_valid("ckpt_step", steps, steps[-1])
-    step = st.select_slider("Training step", options=steps, key="ckpt_step", format_func=lambda s: f"{s:,}",
-                            help="Each stop is a snapshot of the generator saved while it trained.")
+    z = np.asarray(z, np.float32).reshape(-1)
     now, compare = st.tabs(["This moment", "Compare two moments"])
-    with now:
-        _show_moment(run, step, z, label, what, key="ckpt_latent_image")
+    with now, st.container(key="ckpt_latent_image"):
+        frames = _latent_frames(run_path, _stamp(run, steps), z.tobytes(), label)
+        filmstrip("ckpt_scrub", steps, steps.index(st.session_state["ckpt_step"]),
+                  [frames, [_grid_file(run, s) for s in steps]],
+                  [f"{what} at step {{step}}", "The fixed-noise grid at step {step}"], [LATENT_PX, GRID_PX],
+                  label="Training step", help="Each stop is a snapshot of the generator saved while it trained. "
+                  "Click the slider, then use the arrow keys to step through time.", on_change=_scrubbed)
     with compare:
-        _keep_valid("ckpt_compare_step", steps, steps[0])
-        other = st.select_slider("Compare with step", options=steps, key="ckpt_compare_step",
-                                 format_func=lambda s: f"{s:,}",
-                                 help="The left side follows the main slider above; this picks the right side.")
-        a, b = st.columns(2)
-        for col, s in ((a, step), (b, other)):
-            with col, st.container(border=True):
-                st.markdown(f"**Step {s:,}**")
-                try:
-                    st.image(_latent_image(run, s, z, label), caption=what, output_format="PNG")
-                except StudioError as e:
-                    st.error(str(e))
-                grid = _grid_image(run, s)
-                if grid is not None:
-                    st.image(grid, caption="The fixed-noise grid", output_format="PNG")
-    # Read the other snapshots and draw this latent at each of them, in the background: the next
-    # slider step is then a cache lookup.
-    snapshot_bank(run_path).prefetch(around=step, z=z, label=label)
-    fig = loss_chart(run, step)
+        compare_moments(run_path, z, label, what)
+    # Read the other snapshots' weights in the background for Compare and the timelapse.
+    snapshot_bank(run_path).prefetch(around=st.session_state["ckpt_step"], z=z, label=label)
+    loss_chart_at_step(run_path)
+
+
+@st.fragment(key=COMPARE)
+def compare_moments(run_path: str, z: np.ndarray, label: int | None, what: str) -> None:
+    run = Run(Path(run_path))
+    steps = run.snapshot_steps()
+    if not steps:
+        return
+    step = st.session_state.get("ckpt_step", steps[-1])
+    _keep_valid("ckpt_compare_step", steps, steps[0])
+    other = st.select_slider("Compare with step", options=steps, key="ckpt_compare_step",
+                             format_func=lambda s: f"{s:,}",
+                             help="The left side follows the Training step slider; this picks the right side.")
+    a, b = st.columns(2)
+    for col, s in ((a, step), (b, other)):
+        with col, st.container(border=True):
+            st.markdown(f"**Step {s:,}**")
+            try:
+                st.image(_latent_image(run, s, z, label), caption=what, output_format="PNG")
+            except StudioError as e:
+                st.error(str(e))
+            grid = _grid_image(run, s)
+            if grid is not None:
+                st.image(grid, caption="The fixed-noise grid", output_format="PNG")
+
+
+@st.fragment(key=CHART)
+def loss_chart_at_step(run_path: str) -> None:
+    run = Run(Path(run_path))
+    fig = loss_chart(run, int(st.session_state.get("ckpt_step", 0)))
     if fig is not None:
         st.plotly_chart(fig, key="ckpt_loss_chart", config={"displaylogo": False})
     else:
         st.caption("No losses logged yet.")
 
 
-# ---- timelapse -----------------------------------------------------------------------------------------
 def _progress_bar(text: str):
     bar = st.progress(0.0, text=text)
     return bar, (lambda f, t: bar.progress(min(max(f, 0.0), 1.0), text=t))

@@ -48,7 +48,7 @@ def _lr(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .config import LOSSES, MODELS, PRECISIONS, PRESETS
+    from .config import LOSSES, MODELS, PRECISIONS, PRESETS, UPDATES
 
     p = _Parser(prog="python -m studio", description="GAN Studio, headless.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr-d", type=_lr, help="alpha: the discriminator's learning rate")
     t.add_argument("--lr-g", type=_lr, help="beta: the generator's learning rate")
     t.add_argument("--n-critic", type=_positive_int)
+    t.add_argument("--update", choices=UPDATES, help="simultaneous (one fake batch for D and G, default) or alternating")
     t.add_argument("--conditional", action="store_true", default=None)
     t.add_argument("--diffaugment", help="comma list of color,translation,cutout")
     t.add_argument("--checkpoint-every", type=_positive_int)
@@ -139,7 +140,7 @@ def cmd_train(a) -> int:
 
     overrides = dict(dataset=a.dataset, model=a.model, loss=a.loss, steps=a.steps, time_budget=a.time_budget,
                      batch_size=a.batch_size, seed=a.seed, precision=a.precision, xla=a.xla,
-                     image_size=a.image_size, z_dim=a.z_dim, lr_d=a.lr_d, lr_g=a.lr_g, n_critic=a.n_critic,
+                     image_size=a.image_size, z_dim=a.z_dim, lr_d=a.lr_d, lr_g=a.lr_g, n_critic=a.n_critic, update=a.update,
                      conditional=a.conditional, diffaugment=a.diffaugment,
                      checkpoint_every=a.checkpoint_every, snapshot_every=a.snapshot_every, log_every=a.log_every)
     if a.resume:

@@ -15,6 +15,7 @@ from .errors import StudioError
 MODELS = ("mlp", "dcgan", "sngan")
 LOSSES = ("ns", "minimax", "wgan-gp", "hinge")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+UPDATES = ("simultaneous", "alternating")
 IMAGE_SIZES = (28, 32, 64, 128)
 
 
@@ -39,6 +40,10 @@ class RunConfig:
     beta1: float = 0.5               # Adam beta_1 (0.5 is the DCGAN choice; 0.0 for wgan-gp / hinge)
     beta2: float = 0.999             # Adam beta_2 (0.9 for wgan-gp / hinge)
     n_critic: int = 1                # D steps per G step; wgan-gp uses 5
+    update: str = "simultaneous"     # with n_critic 1: "simultaneous" = D and G learn from one fake batch and
+                                     # one pass through D (the TensorFlow DCGAN tutorial's step, ~15% fewer
+                                     # FLOPs); "alternating" = G steps on fresh noise after D's update
+                                     # (Goodfellow et al. 2014, Algorithm 1). n_critic > 1 always alternates.
     gp_weight: float = 10.0          # gradient penalty weight lambda for wgan-gp (Gulrajani et al. 2017)
     ema_decay: float = 0.999         # decay of the EMA copy of G that every sample uses; 0 = no averaging
     # --- length and bookkeeping ---
@@ -66,6 +71,8 @@ class RunConfig:
             bad(f"Unknown model '{self.model}'. Choose one of: {', '.join(MODELS)}.")
         if self.loss not in LOSSES:
             bad(f"Unknown loss '{self.loss}'. Choose one of: {', '.join(LOSSES)}.")
+        if self.update not in UPDATES:
+            bad(f"Unknown update scheme '{self.update}'. Choose one of: {', '.join(UPDATES)}.")
         if self.precision not in PRECISIONS:
             bad(f"Unknown precision '{self.precision}'. Choose one of: {', '.join(PRECISIONS)}.")
         if self.model != "mlp" and self.image_size not in (32, 64, 128):

@@ -132,6 +132,8 @@ class GAN:
         k = cfg.n_critic
         global_b = cfg.batch_size
         b = tf.shape(reals)[0] // k
+        if k == 1 and cfg.update == "simultaneous":
+            return self._simultaneous_step(reals, labels)
         d_losses, d_reals, d_fakes, gps = [], [], [], []
         # n_critic is small and static: unrolling the loop keeps the graph simple for XLA.
         for i in range(k):
@@ -175,6 +177,38 @@ class GAN:
         }
         if gps:
             out["gp"] = tf.add_n(gps) / k
+        return out
+
+    def _simultaneous_step(self, reals, labels):
+        """D and G learn from one fake batch and one pass through D, as in the TensorFlow DCGAN
+        tutorial: G(z) and D(G(z)) are computed once and both tapes differentiate them. The
+        alternating step computes G(z) and D(G(z)) twice per step (once per player)."""
+        import tensorflow as tf
+
+        cfg = self.cfg
+        global_b = cfg.batch_size
+        b = tf.shape(reals)[0]
+        z = self.rng.normal(tf.stack([b, cfg.z_dim]))
+        out = {}
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+            fake = self.G(self._g_in(z, labels), training=True)
+            real_logits = self.D(self._g_in(self._aug(reals), labels), training=True)
+            fake_logits = self.D(self._g_in(self._aug(fake), labels), training=True)
+            per_example = self.d_loss_fn(real_logits, fake_logits)
+            if cfg.loss == "wgan-gp":
+                gp = self._gradient_penalty(reals, fake, labels, b)
+                per_example = per_example + cfg.gp_weight * gp
+                out["gp"] = tf.reduce_mean(gp)
+            d_loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_b)
+            g_loss = tf.nn.compute_average_loss(self.g_loss_fn(fake_logits), global_batch_size=global_b)
+            d_scaled = self.opt_d.scale_loss(d_loss) if hasattr(self.opt_d, "scale_loss") else d_loss
+            g_scaled = self.opt_g.scale_loss(g_loss) if hasattr(self.opt_g, "scale_loss") else g_loss
+        d_grads = d_tape.gradient(d_scaled, self.D.trainable_variables)
+        g_grads = g_tape.gradient(g_scaled, self.G.trainable_variables)
+        self.opt_d.apply_gradients(zip(d_grads, self.D.trainable_variables))
+        self.opt_g.apply_gradients(zip(g_grads, self.G.trainable_variables))
+        out.update(d_loss=d_loss, g_loss=g_loss, d_real=tf.reduce_mean(self._readable(real_logits)),
+                   d_fake=tf.reduce_mean(self._readable(fake_logits)))
         return out
 
     def _readable(self, logits):

@@ -6,7 +6,9 @@ the Streamlit caches (the one JobManager, the cached samplers) are cleared betwe
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -73,10 +75,6 @@ def open_page(session: dict | None = None):
     return at
 
 
-def captions(at) -> list[str]:
-    return [img.caption for el in at.image for img in el.proto.imgs]
-
-
 def run_choices(at) -> list[str]:
     """The run ids offered by the page's run picker (AppTest gives the formatted labels)."""
     return [o.split()[0] for o in at.selectbox(key="ckpt_run").options]
@@ -106,28 +104,69 @@ def test_runs_without_snapshots_explain_and_still_list_sizes(empty_runs):
 
 
 # ---- scrubbing -------------------------------------------------------------------------------------
-def test_scrub_every_step_shows_latent_grid_and_chart(runs_dir):
+def strip(at) -> dict:
+    """The data the filmstrip component was given: steps, the step it opens on, frames, captions."""
+    els = [e for e in at.get("bidi_component") if e.proto.component_name == "gan_studio.filmstrip"]
+    assert len(els) == 1, "one filmstrip on the page"
+    return json.loads(els[0].proto.json)
+
+
+def frame_sizes(uris: list) -> list[tuple[int, int]]:
+    out = []
+    for u in uris:
+        assert u and u.startswith("data:image/png;base64,")
+        with Image.open(io.BytesIO(base64.b64decode(u.split(",", 1)[1]))) as im:
+            out.append(im.size)
+    return out
+
+
+def captions_at(data: dict, step: int) -> list[str]:
+    return [c.replace("{step}", f"{step:,}") for c in data["captions"]]
+
+
+def test_scrub_has_every_step_in_the_page_with_latent_grid_and_chart(runs_dir):
     at = open_page()
-    slider = at.select_slider(key="ckpt_step")
-    assert [int(o) for o in slider.options] == [0, 10, 20, 30]
-    assert slider.value == 30                                   # opens on the latest snapshot
+    data = strip(at)
+    assert data["steps"] == [0, 10, 20, 30]
+    assert data["index"] == 3                                   # opens on the latest snapshot
+    assert data["label"] == "Training step"
+    latent, grid = data["frames"]
+    assert frame_sizes(latent) == [(32, 32)] * 4                # the latent at its own size, per snapshot
+    assert len(set(latent)) == 4, "each snapshot draws the latent differently"
+    run_dir = runs_dir / RUN_ID
+    for step, uri in zip(data["steps"], grid):                  # the grid is the run's own sample PNG
+        raw = (run_dir / "samples" / f"step_{step:08d}.png").read_bytes()
+        assert base64.b64decode(uri.split(",", 1)[1]) == raw
+    assert captions_at(data, 20) == ["Seed 0 at step 20", "The fixed-noise grid at step 20"]
     assert at.get("plotly_chart"), "the loss chart is shown"
-    for step in (0, 10, 20, 30):
-        at.select_slider(key="ckpt_step").set_value(step).run()
-        assert not at.exception, at.exception
-        caps = captions(at)
-        assert f"Seed 0 at step {step}" in caps
-        assert f"The fixed-noise grid at step {step}" in caps
-    # The marker on the loss chart follows the slider.
-    fig = at.get("plotly_chart")[0].proto.spec
-    assert '"x0":30' in fig.replace(" ", "") or '"x0": 30' in fig
+    # Where the person settles (reported by the browser into ckpt_step): the strip opens there and
+    # the marker on the loss chart follows it.
+    at.session_state["ckpt_step"] = 10
+    at.run()
+    assert not at.exception, at.exception
+    assert strip(at)["index"] == 1
+    fig = at.get("plotly_chart")[0].proto.spec.replace(" ", "")
+    assert '"x0":10' in fig
+
+
+def test_a_pruned_snapshot_is_a_missing_frame_not_an_error(runs_dir):
+    at = open_page()
+    (runs_dir / RUN_ID / "samples" / "step_00000010.png").unlink()
+    at.session_state["ckpt_seed"] = 3                           # a new latent: frames are redrawn
+    at.run()
+    assert not at.exception and not at.error
+    data = strip(at)
+    assert data["frames"][1][1] is None and all(data["frames"][0])
 
 
 def test_seed_changes_the_followed_latent(runs_dir):
     at = open_page()
+    before = strip(at)["frames"][0]
     at.number_input(key="ckpt_seed").set_value(42).run()
     assert not at.exception
-    assert "Seed 42 at step 30" in captions(at)
+    data = strip(at)
+    assert captions_at(data, 30)[0] == "Seed 42 at step 30"
+    assert data["frames"][0] != before
     assert "Following seed 42" in texts(at, "caption")
 
 
@@ -138,18 +177,18 @@ def test_latent_sent_from_explore_is_followed_and_named(runs_dir):
     at = open_page({"explore_latent": {"seed": 5, "psi": 0.7}})
     assert at.radio(key="ckpt_latent_source").value == "explore"
     assert "Following seed 5 from Explore, truncation ψ 0.70." in texts(at, "caption")
-    assert "The point from Explore at step 30" in captions(at)
+    assert captions_at(strip(at), 30)[0] == "The point from Explore at step 30"
     # A sculpted z of the right size works; one from another model falls back to the seed, with a warning.
     at = open_page({"explore_latent": {"z": [0.1] * z_dim, "psi": 1.0}})
     assert "Following a point you sculpted in Explore." in texts(at, "caption")
     at = open_page({"explore_latent": {"z": [0.1] * (z_dim + 3)}})
     assert "different model" in texts(at, "warning")
-    assert "Seed 0 at step 30" in captions(at)
+    assert captions_at(strip(at), 30)[0] == "Seed 0 at step 30"
 
 
 def test_compare_two_steps_side_by_side(runs_dir):
     at = open_page()
-    at.select_slider(key="ckpt_step").set_value(20)
+    at.session_state["ckpt_step"] = 20                          # the filmstrip's step, as the browser reports it
     at.select_slider(key="ckpt_compare_step").set_value(10).run()
     assert not at.exception
     compare = at.tabs[1]
@@ -279,7 +318,7 @@ def test_passphrase_hides_the_controls(runs_dir, monkeypatch):
     keys = {b.key for b in at.button}
     assert not keys & {"ckpt_resume", "ckpt_fork", "ckpt_delete"}
     assert at.text_input(key="passphrase_ckpt") is not None
-    assert "ckpt_step" in {s.key for s in at.select_slider}        # looking is for everyone
+    assert strip(at)["steps"] and at.select_slider(key="ckpt_compare_step")  # looking is for everyone
     at.text_input(key="passphrase_ckpt").input("open sesame")
     next(b for b in at.button if b.label == "Unlock").click().run()
     assert not at.exception, at.exception

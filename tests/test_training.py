@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from studio import losses as losses_mod
-from studio.config import from_preset
+from studio.config import RunConfig, from_preset
 from studio.errors import StudioError
 from studio.runs import Run
 from studio.training import GAN, Hooks, train
@@ -56,7 +56,34 @@ STEP_CASES = [
     dict(loss="ns", precision="mixed_bfloat16"),
     dict(loss="ns", precision="mixed_float16"),
     dict(loss="ns", model="mlp", image_size=28, xla=True),
+    dict(loss="wgan-gp", n_critic=1),                       # the gradient penalty in the simultaneous step
+    dict(loss="ns", update="alternating"),
+    dict(loss="hinge", model="sngan", update="alternating"),
+    dict(loss="ns", conditional=True, num_classes=10, update="alternating"),
+    dict(loss="ns", model="mlp", image_size=28, update="alternating"),
 ]
+
+
+def test_simultaneous_step_gives_d_the_alternating_update_and_g_its_own():
+    """Both schemes make D's update from the same first z and reals; G's differs: the simultaneous step
+    reuses that fake batch and D before its update, the alternating one draws fresh noise after it."""
+    rng = np.random.default_rng(0)
+    cfg = _small(loss="ns")
+    batch = _batch(cfg, rng)
+    sim, alt = GAN(cfg), GAN(cfg.replace(update="alternating"))
+    for a, b in zip(_weights(sim.G) + _weights(sim.D), _weights(alt.G) + _weights(alt.D)):
+        assert np.array_equal(a, b)                          # same seed, same start
+    sim.train_step(*batch)
+    alt.train_step(*batch)
+    for a, b in zip(sim.D.trainable_variables, alt.D.trainable_variables):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)
+    assert any(not np.allclose(a.numpy(), b.numpy()) for a, b in zip(sim.G.trainable_variables,
+                                                                      alt.G.trainable_variables))
+
+
+def test_unknown_update_scheme_is_refused_in_words():
+    with pytest.raises(StudioError, match="update scheme"):
+        RunConfig(update="sideways").validate()
 
 
 @pytest.mark.parametrize("case", STEP_CASES, ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()))

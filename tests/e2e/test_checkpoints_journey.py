@@ -42,8 +42,26 @@ def move_slider(page, key: str, keyname: str, expected: str):
     wait_idle(page)
 
 
+# The scrub slider and its pictures are one filmstrip (ui/components.py): a native range input and
+# every snapshot's picture already in the page.
+LATENT = ".st-key-ckpt_scrub img.gs-fs-img-0"
+
+
+def scrub_range(page):
+    return page.locator(".st-key-ckpt_scrub input.gs-fs-range")
+
+
+def scrub(page, keyname: str, expected: str):
+    """One key press on the filmstrip: the picture and its caption change in the page at once."""
+    r = scrub_range(page)
+    r.focus()
+    r.press(keyname)
+    expect(r).to_have_attribute("aria-valuetext", f"step {expected}")
+    expect(page.locator(".st-key-ckpt_scrub figcaption").first).to_have_text(re.compile(rf"at step {expected}$"))
+
+
 def latent_src(page) -> str:
-    img = page.locator(".st-key-ckpt_latent_image img")
+    img = page.locator(LATENT)
     expect(img).to_be_visible()
     return img.get_attribute("src")
 
@@ -71,24 +89,25 @@ def test_checkpoints_journey(page, server, shots, run_on_server):
         goto_page(page, server, "Checkpoints")
         # The first picture waits for TensorFlow to load in the server: be patient once.
         expect(page.get_by_role("heading", name="Checkpoints")).to_be_visible(timeout=60_000)
-        expect(slider(page, "ckpt_step")).to_be_attached(timeout=60_000)
-        expect(page.locator(".st-key-ckpt_latent_image img")).to_be_visible(timeout=120_000)
+        expect(scrub_range(page)).to_be_attached(timeout=120_000)
+        expect(page.locator(LATENT)).to_be_visible(timeout=120_000)
         expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible(timeout=60_000)
         wait_idle(page)
         first = latent_src(page)
-        assert slider_value(page, "ckpt_step") == "40"
+        assert scrub_range(page).get_attribute("aria-valuetext") == "step 40"
+        grid = page.locator(".st-key-ckpt_scrub img.gs-fs-img-1")
+        expect(grid).to_be_visible()
+        assert grid.evaluate("g => g.naturalWidth > 0 && g.getBoundingClientRect().width >= 256")
         shots(page, "opened-on-latest")
 
         # ---- scrub back and forth with the keyboard: the latent image follows -------------------
-        move_slider(page, "ckpt_step", "ArrowLeft", "30")
-        expect(page.locator(".st-key-ckpt_latent_image")).to_contain_text("at step 30")
+        scrub(page, "ArrowLeft", "30")
         assert latent_src(page) != first
         for target in ("20", "10", "0"):
-            move_slider(page, "ckpt_step", "ArrowLeft", target)
-        expect(page.locator(".st-key-ckpt_latent_image")).to_contain_text("at step 0")
+            scrub(page, "ArrowLeft", target)
         shots(page, "scrubbed-to-step-0")
-        move_slider(page, "ckpt_step", "ArrowRight", "10")
-        expect(page.locator(".st-key-ckpt_latent_image")).to_contain_text("at step 10")
+        scrub(page, "ArrowRight", "10")
+        wait_idle(page)
         shots(page, "scrubbed-to-step-10")
 
         # ---- compare two moments side by side -----------------------------------------------------
