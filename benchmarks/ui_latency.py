@@ -5,8 +5,10 @@ person nudges a slider after clicking its thumb) to the answer appearing on scre
 page (a capturing keydown listener starts the clock, a MutationObserver stops it):
 
   (a) reference: benchmarks/bare_slider_app.py, one slider echoed back as text by the server
-  (b) Explore:   slider ``zdim_0`` → the generated picture's ``src`` changes (``.st-key-explore_image img``);
-                 also the first GANSpace direction slider ``dir_0``, reported on its own row
+  (b) Explore:   slider ``zdim_0`` in the latent pad → the picture's ``src`` changes
+                 (``img.gs-lp-picture``; the pad holds the pictures one step to either side of every
+                 slider, sent with each answer); also GANSpace direction ``dir_0`` on its own row, and,
+                 for the record, key press → the server's own answer drawn (the caption under it)
   (c) Checkpoints scrub: the filmstrip's slider (``ckpt_scrub``) → its latent picture's ``src`` changes
                  (``img.gs-fs-img-0``; every snapshot's picture is already in the page, see ui/components.py)
 
@@ -35,6 +37,12 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
 
 TARGET_RATIO = 1.5
 CKPT_PICTURE = ".st-key-ckpt_scrub img.gs-fs-img-0"   # the followed latent in the Checkpoints filmstrip
+EXPLORE_PICTURE = ".st-key-explore_pad img.gs-lp-picture"  # the picture in Explore's latent pad
+
+
+def pad_slider(key: str) -> str:
+    """The range input of slider ``key`` (dir_i / zdim_i) in Explore's latent pad."""
+    return f".st-key-explore_pad .gs-lp-slider[data-key='{key}'] input"
 
 # Arms a one-shot watcher: the next keydown starts the clock; the first change of the watched value
 # (an attribute or the text of the first element matching the selector) stops it into window.__lat.
@@ -70,9 +78,11 @@ def wait_idle(page, timeout: float = 60_000) -> None:
 class Probe:
     """One slider on one page, and the thing on screen that answers it."""
 
-    def __init__(self, name: str, page, slider_key: str, watch: str, attr: str | None, positions: int):
+    def __init__(self, name: str, page, slider: str, watch: str, attr: str | None, positions: int):
         self.name, self.page, self.watch, self.attr = name, page, watch, attr
-        self.slider = page.locator(f".st-key-{slider_key}").get_by_role("slider")
+        # a Streamlit slider's key, or a CSS selector of a range input (the studio's own page parts)
+        self.slider = (page.locator(slider) if slider.startswith((".", "[")) else
+                       page.locator(f".st-key-{slider}").get_by_role("slider"))
         self.positions = positions          # how many presses fit before the end of the slider
         self.pos, self.dir = 0, 1
         self.samples: list[float] = []
@@ -137,11 +147,16 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             probes = [Probe("(a) bare slider → echoed text", _open(browser, bare.url, None, ".st-key-echo p"),
                             "bare", ".st-key-echo [data-testid='stMarkdownContainer']", None, 50)]
-            explore = _open(browser, studio.url, "Explore", ".st-key-explore_image img")
-            probes.append(Probe("(b) Explore zdim_0 → new picture", explore, "zdim_0",
-                                ".st-key-explore_image img", "src", 30))
-            probes.append(Probe("(b') Explore dir_0 (GANSpace) → new picture", explore, "dir_0",
-                                ".st-key-explore_image img", "src", 30))
+            explore = _open(browser, studio.url, "Explore", EXPLORE_PICTURE)
+            probes.append(Probe("(b) Explore zdim_0 → new picture", explore, pad_slider("zdim_0"),
+                                EXPLORE_PICTURE, "src", 30))
+            probes.append(Probe("(b') Explore dir_0 (GANSpace) → new picture", explore, pad_slider("dir_0"),
+                                EXPLORE_PICTURE, "src", 30))
+            # Not the target, for the record: when the server's own answer for the move has arrived
+            # (the caption under the picture is redrawn by the picture fragment's rerun).
+            probes.append(Probe("(b'') Explore zdim_1 → server's answer drawn (caption; not the target)", explore,
+                                pad_slider("zdim_1"), ".st-key-explore_caption [data-testid='stCaptionContainer']",
+                                None, 30))
             if has_ckpt:
                 ckpt = _open(browser, studio.url, "Checkpoints", CKPT_PICTURE)
                 probes.append(Probe("(c) Checkpoints scrub (filmstrip) → new picture", ckpt, "ckpt_scrub",
@@ -173,6 +188,8 @@ def main() -> None:
         med, p90 = statistics.median(s), s[min(len(s) - 1, int(0.9 * len(s)))]
         if i == 0:
             print(f"| {pr.name} | {len(s)} | {med:.0f} | {p90:.0f} | 1.00 | reference | — |")
+        elif "not the target" in pr.name:
+            print(f"| {pr.name} | {len(s)} | {med:.0f} | {p90:.0f} | {med / ref:.2f} | — | — |")
         else:
             ratio = med / ref
             print(f"| {pr.name} | {len(s)} | {med:.0f} | {p90:.0f} | {ratio:.2f} | ≤ {TARGET_RATIO:g}x "

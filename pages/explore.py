@@ -7,8 +7,10 @@ the generator's own main directions of variation (GANSpace, Härkönen et al. 20
 export is a PNG whose recipe (``studio.recipe``) makes it again.
 
 Thin page: widgets → studio → render. Images come from ``ui.common.sampler`` (a generator instance of
-its own, called inside a ``tf.function``), and everything a slider touches lives in one
-``st.fragment`` so a slider move reruns only that fragment, not the page.
+its own, called inside a ``tf.function``). The picture and its sliders are one page part
+(``ui.components.latentpad``): every answer carries the pictures one slider step to either side of
+each slider, so a slider step shows its picture at once, and the exact answer follows from a rerun
+of the picture fragment alone.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from studio.latent import (
 from studio.recipe import Recipe, enlarge_by, png_with_recipe, read_png, regenerate
 from studio.runs import Run
 from ui.common import page_link, pick_run, runs, sampler, use_app_navigation
+from ui.components import latent_state_key, latentpad
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS_PAGE = "pages/checkpoints.py"
@@ -46,6 +49,7 @@ STRIP_TILE_PX = 48          # each thumbnail of a direction's preview strip
 STRIP_STEPS = (-2.0, -1.0, 0.0, 1.0, 2.0)   # standard deviations previewed by a strip
 SLIDER_RANGE = 3.0          # sliders go from -3 to +3 (standard deviations / latent units)
 SHOWN_DIRECTIONS = 8
+PREFETCH_ACTIVE = 3         # slider steps prefetched to either side of the slider last moved (others: 1)
 VARIATIONS = 16             # tiles of the variations grid (4 x 4, the first is the image itself)
 VARIATION_STRENGTH = 0.35
 DEFAULT_SEED = 1
@@ -87,6 +91,7 @@ def _restore() -> None:
     for k, v in ss.get("_explore_keep", {}).items():
         if k not in ss:
             ss[k] = v
+            _bump_version()
 
 
 def _progress(text: str):
@@ -119,6 +124,7 @@ def _reset_sliders() -> None:
     for k in list(ss.keys()):
         if isinstance(k, str) and k.startswith(("dir_", "zdim_")):
             ss[k] = 0.0
+    _bump_version()
 
 
 def _directions(run_path: str, step: int, smp) -> Directions | None:
@@ -197,43 +203,91 @@ def _latent_controls(cfg, class_names: list[str]) -> tuple[int, float, int | Non
     return int(seed), float(psi), label
 
 
-def _redraw_picture() -> None:
-    """Slider callback: rerun only the picture fragment (the sliders draw their own new position)."""
-    st.rerun(PICTURE)
+def _slider_keys(dirs: Directions | None) -> list[str]:
+    """The sliders on screen now: the shown GANSpace directions, then the first k latent dimensions."""
+    n = min(SHOWN_DIRECTIONS, len(dirs)) if dirs is not None else 0
+    k = int(st.session_state.get("k_dims", 0))
+    return [f"dir_{i}" for i in range(n)] + [f"zdim_{i}" for i in range(k)]
 
 
-def _direction_sliders(dirs: Directions | None, strips: list[bytes]) -> None:
+def _bump_version() -> None:
+    """Python changed slider values itself: the page takes them over on its next draw."""
     ss = st.session_state
-    if dirs is None:
-        st.caption("Directions are not available for this snapshot.")
-        return
-    st.caption("The generator's own main ways of varying, strongest first (GANSpace). Sliders are in "
-               "standard deviations; each strip shows this seed at −2, −1, 0, +1, +2.")
-    for i in range(min(SHOWN_DIRECTIONS, len(dirs))):
-        key = f"dir_{i}"
-        ss.setdefault(key, 0.0)
-        a, b = st.columns([1, 1], vertical_alignment="bottom")
-        a.slider(f"Direction {i + 1} · {100 * float(dirs.variance_ratio[i]):.1f}%",
-                 -SLIDER_RANGE, SLIDER_RANGE, step=0.1, key=key, format="%+.1f σ", on_change=_redraw_picture,
-                 help=f"Explains {100 * float(dirs.variance_ratio[i]):.1f}% of how the generator's first layer "
-                      "varies from picture to picture.")
-        if i < len(strips):
-            b.image(strips[i], output_format="PNG")
+    ss["_explore_pad_version"] = int(ss.get("_explore_pad_version", 0)) + 1
 
 
-def _dimension_sliders(z_dim: int) -> None:
+def _pad_moved() -> None:
+    """The latent pad reports the person's slider values: they become the session's (recipes,
+    journeys and downloads read them there). Only the picture fragment reruns."""
+    ss = st.session_state
+    values = (ss.get("explore_pad") or {}).get("values") or {}
+    for k, v in values.items():
+        if isinstance(k, str) and k.startswith(("dir_", "zdim_")) and isinstance(v, (int, float)):
+            v = max(-SLIDER_RANGE, min(SLIDER_RANGE, round(float(v), 1)))
+            if v != ss.get(k):
+                ss["_explore_last_slider"] = k
+            ss[k] = v
+
+
+def _slider_groups(dirs: Directions | None, strips: list[bytes], z_dim: int) -> list[dict]:
+    groups = []
+    if dirs is not None:
+        n = min(SHOWN_DIRECTIONS, len(dirs))
+        groups.append({"kind": "directions", "title": "Directions", "caption": "The generator's own main ways of varying, strongest "
+                       "first (GANSpace). In standard deviations; each strip shows this seed at −2, −1, 0, +1, +2.",
+                       "sliders": [{"key": f"dir_{i}", "label": f"Direction {i + 1} · {100 * float(dirs.variance_ratio[i]):.1f}%",
+                                    "help": f"Explains {100 * float(dirs.variance_ratio[i]):.1f}% of how the generator's "
+                                            "first layer varies from picture to picture.",
+                                    "unit": "σ", "min": -SLIDER_RANGE, "max": SLIDER_RANGE, "step": 0.1,
+                                    "strip": strips[i] if i < len(strips) else None} for i in range(n)]})
+    k = int(st.session_state.get("k_dims", 0))
+    if k:
+        groups.append({"kind": "dimensions", "title": "Latent dimensions", "caption": f"The first {k} of the {z_dim} numbers this "
+                       "generator reads, one by one.",
+                       "sliders": [{"key": f"zdim_{i}", "label": f"Dimension {i + 1}", "help": "", "unit": "",
+                                    "min": -SLIDER_RANGE, "max": SLIDER_RANGE, "step": 0.1, "strip": None}
+                                   for i in range(k)]})
+    return groups
+
+
+def _latent_for(base: np.ndarray, values: dict[str, float], dirs: Directions | None) -> np.ndarray:
+    """The point for these slider values: latent dimensions added to ``base``, then the directions."""
+    dims = {int(k[5:]): v for k, v in values.items() if k.startswith("zdim_") and v}
+    directions = {int(k[4:]): v for k, v in values.items() if k.startswith("dir_") and v}
+    z = add_offsets(base, dims)
+    if dirs is not None and directions:
+        z = dirs.apply(z, directions)
+    return z
+
+
+def _prefetch(smp, base: np.ndarray, values: dict[str, float], dirs: Directions | None,
+              label: int | None, active: str | None = None) -> dict[str, bytes]:
+    """Pictures one slider step to either side of every slider (three for ``active``, the slider
+    last moved, so a held arrow key keeps ahead), in one batched call, as small PNGs keyed by the
+    slider state they belong to: the page shows the next step at once."""
+    states = []
+    for key in values:
+        reach = PREFETCH_ACTIVE if key == active else 1
+        for d in [sign * 0.1 * n for n in range(1, reach + 1) for sign in (-1, 1)]:
+            v = round(values[key] + d, 1)
+            if -SLIDER_RANGE - 1e-9 <= v <= SLIDER_RANGE + 1e-9:
+                states.append({**values, key: v})
+    if not states:
+        return {}
+    zs = np.stack([_latent_for(base, s, dirs) for s in states]).astype(np.float32)
+    labels = None if label is None else np.full(len(zs), label, np.int32)
+    imgs = smp.generate(zs, labels)
+    return {latent_state_key(s): encode_png(img) for s, img in zip(states, imgs)}
+
+
+def _dimension_count(z_dim: int) -> None:
     ss = st.session_state
     top = min(z_dim, 64)
     if not 0 <= int(ss.get("k_dims", 8)) <= top:
         ss["k_dims"] = min(8, top)
     ss.setdefault("k_dims", min(8, top))
-    k = st.number_input("How many dimensions", min_value=0, max_value=top, step=1, key="k_dims",
-                        help=f"This generator reads {z_dim} numbers; here you can nudge the first few one by one.")
-    for i in range(int(k)):
-        key = f"zdim_{i}"
-        ss.setdefault(key, 0.0)
-        st.slider(f"Dimension {i + 1}", -SLIDER_RANGE, SLIDER_RANGE, step=0.1, key=key, format="%+.1f",
-                  on_change=_redraw_picture)
+    st.number_input("How many dimensions", min_value=0, max_value=top, step=1, key="k_dims",
+                    help=f"This generator reads {z_dim} numbers; here you can nudge the first few one by one.")
 
 
 def _slider_offsets(dirs: Directions | None) -> tuple[dict[int, float], dict[int, float]]:
@@ -247,48 +301,52 @@ def _slider_offsets(dirs: Directions | None) -> tuple[dict[int, float], dict[int
 
 @st.fragment
 def instrument(run_path: str, step: int, dirs: Directions | None, class_names: list[str]) -> None:
-    """Seed, ψ, class and the sliders. Seed/ψ/class changes rerun all of this (the strips follow the
-    seed); a slider move reruns only ``picture`` through the sliders' callback."""
+    """Seed, ψ, class and the latent pad (picture + sliders). Seed/ψ/class changes rerun all of this
+    (the strips follow the seed); a slider move reruns only ``picture``, and the page shows the
+    prefetched picture for it before the server's answer arrives."""
     cfg = sampler(run_path, step).cfg
     seed, psi, label = _latent_controls(cfg, class_names)
+    if dirs is None:
+        st.caption("Directions are not available for this snapshot.")
     strips = []
     if dirs is not None:
         strips = _strips(run_path, step, dirs.snapshot_hash, seed, psi, label,
                          min(SHOWN_DIRECTIONS, len(dirs)), dirs)
-    left, mid, right = st.columns([1.3, 1.6, 1.0], gap="large")
-    with mid:
-        st.markdown("**Directions**")
-        _direction_sliders(dirs, strips)
+    left, right = st.columns([2.6, 1.0], gap="large")
     with right:
-        st.markdown("**Latent dimensions**")
-        _dimension_sliders(cfg.z_dim)
-        st.button("Reset all sliders", key="explore_reset", on_click=_reset_sliders, icon=":material/restart_alt:")
-    with left:
-        picture(run_path, step, dirs, class_names, seed, psi, label)
+        _dimension_count(cfg.z_dim)
+        st.button("Reset all sliders", key="explore_reset", on_click=_reset_sliders, icon=":material/restart_alt:",
+                  width="stretch")
         _exports(run_path, step, seed)
+    with left:
+        picture(run_path, step, dirs, class_names, seed, psi, label, strips)
 
 
 @st.fragment(key=PICTURE)
 def picture(run_path: str, step: int, dirs: Directions | None, class_names: list[str],
-            seed: int, psi: float, label: int | None) -> None:
-    """The picture for the current seed and sliders and its caption: all a slider move redraws.
+            seed: int, psi: float, label: int | None, strips: list[bytes]) -> None:
+    """The latent pad for the current seed and sliders, and its caption: all a slider move redraws.
 
     It also leaves the picture's PNG and recipe in the session (``_explore_latest``), where the
-    export buttons below read them when clicked, so they need not be redrawn on every move.
+    export buttons read them when clicked, so they need not be redrawn on every move.
     """
     ss = st.session_state
     smp = sampler(run_path, step)
     cfg = smp.cfg
+    keys = _slider_keys(dirs)
+    for k in keys:
+        ss.setdefault(k, 0.0)
+    values = {k: float(ss[k]) for k in keys}
     dim_off, dir_off = _slider_offsets(dirs)
-    z = add_offsets(truncate(seed_to_z(seed, cfg.z_dim), psi), dim_off)
-    if dirs is not None and dir_off:
-        z = dirs.apply(z, dir_off)
+    base = truncate(seed_to_z(seed, cfg.z_dim), psi)
+    z = _latent_for(base, values, dirs)
     labels = None if label is None else np.array([label], np.int32)
     ss["_explore_z"] = (run_path, step, z, label)  # the journey starts from here
     try:
         t0 = time.perf_counter()
         img = smp.generate(z[None], labels)[0]
         ms = 1000 * (time.perf_counter() - t0)
+        near = _prefetch(smp, base, values, dirs, label, ss.get("_explore_last_slider"))
     except StudioError as e:
         st.error(str(e))
         return
@@ -297,18 +355,30 @@ def picture(run_path: str, step: int, dirs: Directions | None, class_names: list
                     class_name=class_names[label] if label is not None else None,
                     dim_offsets={str(i): v for i, v in dim_off.items()},
                     direction_offsets={str(i): v for i, v in dir_off.items()}, scale=k)
-    png = png_with_recipe(enlarge_by(img, k), recipe)
-    ss.setdefault("_explore_latest", {}).update(png=png, recipe=recipe, moved=len(dim_off) + len(dir_off))
-    with st.container(key="explore_image"):
-        st.image(png, output_format="PNG")
     moved = len(dim_off) + len(dir_off)
-    st.caption(f"Seed {seed}" + (f" · ψ {psi:.2f}" if psi != 1.0 else "")
-               + (f" · {class_names[label]}" if label is not None else "")
-               + (f" · {moved} slider{'s' if moved != 1 else ''} moved" if moved else "")
-               + f" · step {step:,} · drawn in {ms:.1f} ms")
+    ss.setdefault("_explore_latest", {}).update(png_fn=(img, k, recipe), recipe=recipe, moved=moved)
+    ss["_explore_latest"].pop("png", None)
+    sig = f"{run_path}|{step}|{seed}|{psi}|{label}|{','.join(keys)}|{dirs.snapshot_hash if dirs is not None else ''}"
+    with st.container(key="explore_image"):
+        latentpad("explore_pad", sig=sig, version=int(ss.get("_explore_pad_version", 0)), values=values,
+                  groups=_slider_groups(dirs, strips, cfg.z_dim), picture=encode_png(img),
+                  px=cfg.image_size * k, prefetch=near, on_change=_pad_moved)
+    with st.container(key="explore_caption"):
+        st.caption(f"Seed {seed}" + (f" · ψ {psi:.2f}" if psi != 1.0 else "")
+                   + (f" · {class_names[label]}" if label is not None else "")
+                   + (f" · {moved} slider{'s' if moved != 1 else ''} moved" if moved else "")
+                   + f" · step {step:,} · drawn in {ms:.1f} ms")
     if ss.get("explore_show_variations"):
         st.image(_variations_png(smp, recipe), output_format="PNG", caption="This picture (top left) and close relatives")
     _remember()
+
+
+def _latest_png(latest: dict) -> bytes:
+    """The picture on screen as a PNG with its recipe (made when a download asks for it)."""
+    if "png" not in latest:
+        img, k, recipe = latest["png_fn"]
+        latest["png"] = png_with_recipe(enlarge_by(img, k), recipe)
+    return latest["png"]
 
 
 def _variations_png(smp, recipe: Recipe) -> bytes:
@@ -330,7 +400,7 @@ def _exports(run_path: str, step: int, seed: int) -> None:
     latest = ss.setdefault("_explore_latest", {})
     smp = sampler(run_path, step)
     stem = f"{Path(run_path).name}-step{step}-seed{seed}"
-    st.download_button("Download PNG", lambda: latest["png"], file_name=f"{stem}.png", mime="image/png",
+    st.download_button("Download PNG", lambda: _latest_png(latest), file_name=f"{stem}.png", mime="image/png",
                        key="dl_png", on_click="ignore", icon=":material/download:", width="stretch",
                        help="The picture as you see it, with its recipe inside: open it below to make it again.")
     st.download_button("Download variations", lambda: _variations_png(smp, latest["recipe"]),

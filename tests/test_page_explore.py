@@ -4,6 +4,9 @@ Each test copies the session's tiny run into its own STUDIO_RUNS_DIR and clears 
 (AppTest keeps st.cache_resource / st.cache_data between tests).
 """
 
+import base64
+import io
+import json
 import os
 import shutil
 from pathlib import Path
@@ -11,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import streamlit as st
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from studio.latent import seed_to_z, truncate
@@ -67,9 +71,36 @@ def explore() -> AppTest:
     return at
 
 
+def pad(at) -> dict:
+    """The data the latent pad (picture + sliders, ui/components.py) was given in the last run."""
+    els = [e for e in at.get("bidi_component") if e.proto.component_name == "gan_studio.latentpad"]
+    assert len(els) == 1, "one latent pad on the page"
+    return json.loads(els[0].proto.json)
+
+
 def main_image_url(at) -> str:
-    with_key = [img for img in at.image if img.value and img.value[0]]
-    return with_key[0].value[0]  # the big picture is the first image of the page (left column)
+    return pad(at)["picture"]
+
+
+def pad_keys(at) -> list[str]:
+    return [s["key"] for g in pad(at)["groups"] for s in g["sliders"]]
+
+
+def strips(at) -> list[str]:
+    return [s["strip"] for g in pad(at)["groups"] for s in g["sliders"] if s["strip"]]
+
+
+def pixels(uri: str) -> np.ndarray:
+    with Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))) as im:
+        return np.asarray(im).astype(int)
+
+
+def move(at, key: str, value: float) -> None:
+    """What the pad's callback does with a person's move: the value lands in the session under the
+    slider's key, and the picture fragment reruns."""
+    at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
 
 
 def captions(at) -> str:
@@ -88,9 +119,12 @@ def test_no_runs_is_a_friendly_sentence(studio_dirs):
 def test_page_draws_the_instrument(run):
     at = explore()
     assert at.title[0].value == "Explore" and not at.error
-    keys = {s.key for s in at.slider}
-    assert {f"dir_{i}" for i in range(8)} <= keys
-    assert {f"zdim_{i}" for i in range(8)} <= keys and "psi" in keys
+    assert pad_keys(at) == [f"dir_{i}" for i in range(8)] + [f"zdim_{i}" for i in range(8)]
+    assert "psi" in {s.key for s in at.slider}
+    data = pad(at)
+    assert [g["title"] for g in data["groups"]] == ["Directions", "Latent dimensions"]
+    assert data["groups"][0]["sliders"][0]["label"].startswith("Direction 1 · ")
+    assert data["px"] >= 256 and pixels(data["picture"]).shape[:2] == (32, 32)
     assert at.number_input(key="explore_seed").value == 1
     assert at.selectbox(key="explore_step").value == run.snapshot_steps()[-1]
     assert "Seed 1" in captions(at)
@@ -105,7 +139,7 @@ def test_directions_are_computed_once_with_a_progress_bar(run):
     assert not at.exception
     snap = run.snapshot_path("latest")
     assert snap.with_name(snap.name.split(".")[0] + ".directions.npz").is_file()
-    assert {f"dir_{i}" for i in range(8)} <= {s.key for s in at.slider}
+    assert [k for k in pad_keys(at) if k.startswith("dir_")] == [f"dir_{i}" for i in range(8)]
     labels = [b.label for b in at.download_button]
     assert "Download PNG" in labels and "Download variations" in labels and "Download the generator (.keras)" in labels
 
@@ -113,39 +147,62 @@ def test_directions_are_computed_once_with_a_progress_bar(run):
 def test_sliders_and_seed_change_the_image_but_not_the_strips(run):
     at = explore()
     first = main_image_url(at)
-    strips = [img.value[0] for img in at.image][1:9]
-    assert len(strips) == 8
-    at.slider(key="zdim_0").set_value(1.5).run()
-    assert not at.exception
-    # The slider's callback reran only the picture fragment: the strips and sliders were not redrawn.
-    assert len(at.image) == 1 and not at.slider
+    before = strips(at)
+    assert len(before) == 8
+    move(at, "zdim_0", 1.5)
     moved = main_image_url(at)
     assert moved != first
     assert "1 slider moved" in captions(at)
-    at.run()                                      # a full run draws everything again
-    assert [img.value[0] for img in at.image][1:9] == strips, "strips follow the seed, not the sliders"
-    assert main_image_url(at) == moved and at.slider(key="zdim_0").value == 1.5
-    at.slider(key="dir_0").set_value(-2.0).run()
+    assert strips(at) == before, "strips follow the seed, not the sliders"
+    assert pad(at)["values"]["zdim_0"] == 1.5
+    move(at, "dir_0", -2.0)
     assert main_image_url(at) not in (first, moved) and "2 sliders moved" in captions(at)
-    at.run()
+    version = pad(at)["version"]
     at.button(key="explore_reset").click().run()
-    assert at.slider(key="dir_0").value == 0.0 and at.slider(key="zdim_0").value == 0.0
+    data = pad(at)
+    assert data["version"] > version, "the page takes over values Python changed"
+    assert data["values"]["dir_0"] == 0.0 and data["values"]["zdim_0"] == 0.0
     assert main_image_url(at) == first
     at.number_input(key="explore_seed").set_value(2).run()
     assert main_image_url(at) != first and "Seed 2" in captions(at)
-    assert [img.value[0] for img in at.image][1:9] != strips, "a new seed gets new strips"
+    assert strips(at) != before, "a new seed gets new strips"
     at.slider(key="psi").set_value(0.5).run()
     assert "ψ 0.50" in captions(at)
+
+
+def test_the_pad_holds_the_next_step_of_every_slider(run):
+    """Each answer carries the pictures one step to either side of each slider, keyed by the whole
+    slider state; the prefetched picture is the one the server draws when that state arrives."""
+    from ui.components import latent_state_key
+
+    at = explore()
+    data = pad(at)
+    values = data["values"]
+    assert data["picture_key"] == latent_state_key(values)
+    assert len(data["prefetch"]) == 2 * len(values)
+    nxt = {**values, "dir_3": 0.1}
+    assert latent_state_key(nxt) in data["prefetch"]
+    move(at, "dir_3", 0.1)
+    after = pad(at)
+    assert after["picture_key"] == latent_state_key(nxt)
+    # One batched call drew the prefetched picture, one call of one latent the answer: the same
+    # picture (bit-identical on this CPU; within rounding on any).
+    assert np.abs(pixels(data["prefetch"][after["picture_key"]]) - pixels(after["picture"])).max() <= 1
+    # At the end of a slider there is no step beyond it.
+    move(at, "zdim_1", 3.0)
+    keys = pad(at)["prefetch"]
+    assert latent_state_key({**pad(at)["values"], "zdim_1": 2.9}) in keys
+    assert not any("zdim_1=3.1" in k for k in keys)
 
 
 def test_slider_values_survive_a_visit_to_another_page(run):
     at = explore()
     at.number_input(key="explore_seed").set_value(5).run()
-    at.slider(key="dir_2").set_value(1.0).run()
+    move(at, "dir_2", 1.0)
     at.switch_page("pages/home.py").run()
     at.switch_page("pages/explore.py").run()
     assert not at.exception
-    assert at.number_input(key="explore_seed").value == 5 and at.slider(key="dir_2").value == 1.0
+    assert at.number_input(key="explore_seed").value == 5 and pad(at)["values"]["dir_2"] == 1.0
     assert "Seed 5 · 1 slider moved" in captions(at)
 
 
@@ -155,8 +212,8 @@ def test_surprise_me_and_how_many_dimensions(run):
     assert not at.exception
     assert at.number_input(key="explore_seed").value != 1
     at.number_input(key="k_dims").set_value(3).run()
-    keys = {s.key for s in at.slider}
-    assert {"zdim_0", "zdim_1", "zdim_2"} <= keys and "zdim_3" not in keys
+    keys = pad_keys(at)
+    assert {"zdim_0", "zdim_1", "zdim_2"} <= set(keys) and "zdim_3" not in keys
 
 
 @pytest.mark.parametrize("mode", ["seeds", "direction"])
@@ -215,7 +272,7 @@ def test_open_a_png_regenerates_it(run):
     at.button(key="recipe_continue").click().run()
     assert not at.exception
     assert at.number_input(key="explore_seed").value == 77
-    assert at.slider(key="dir_1").value == 1.5
+    assert pad(at)["values"]["dir_1"] == 1.5
 
 
 def test_open_a_png_without_a_recipe(run):

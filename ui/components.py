@@ -52,3 +52,34 @@ def filmstrip(key: str, steps: Sequence[int], index: int, frames: Sequence[Seque
     result = _filmstrip(key=key, data=data, on_step_change=on_change or (lambda: None))
     step = getattr(result, "step", None)
     return None if step is None else int(step)
+
+
+# ---- latent pad (Explore) ------------------------------------------------------------------------------
+LATENTPAD = "gan_studio.latentpad"
+_latentpad = _register(LATENTPAD, "latentpad")
+
+
+def latent_state_key(values: dict[str, float]) -> str:
+    """The slider state as the latent pad's JavaScript writes it: ``key=+0.1`` pairs, sorted, one decimal."""
+    def one(v: float) -> str:
+        v = round(float(v) * 10) / 10
+        return "0.0" if abs(v) < 0.05 else f"{v:.1f}"
+
+    return "|".join(f"{k}={one(values[k])}" for k in sorted(values))
+
+
+def latentpad(key: str, *, sig: str, version: int, values: dict[str, float], groups: list[dict], picture: bytes,
+              px: int, prefetch: dict[str, bytes], on_change: Callable[[], None] | None = None) -> None:
+    """Explore's picture and its sliders in one page part (see ui/web/latentpad.js).
+
+    ``values`` are the sliders' values as the session holds them; ``version`` changes whenever Python
+    changed them itself (reset, a recipe opened), so the page takes them over. ``groups``:
+    ``[{title, caption, sliders: [{key, label, help, unit, min, max, step, strip: PNG bytes | None}]}]``.
+    ``prefetch``: pictures for nearby slider states, keyed by ``latent_state_key``. The person's moves
+    come back as the state value ``values`` (a dict), with ``on_change`` run first.
+    """
+    groups = [{**g, "sliders": [{**s, "strip": data_uri(s.get("strip"))} for s in g["sliders"]]} for g in groups]
+    data = {"sig": sig, "version": int(version), "values": {k: float(v) for k, v in values.items()},
+            "groups": groups, "picture": data_uri(picture), "picture_key": latent_state_key(values), "px": int(px),
+            "prefetch": {k: data_uri(v) for k, v in prefetch.items()}}
+    _latentpad(key=key, data=data, on_values_change=on_change or (lambda: None))

@@ -7,6 +7,7 @@ truth); the server lists it from disk.
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -47,16 +48,41 @@ def _pixels(data: bytes) -> np.ndarray:
     return a[..., None] if a.ndim == 2 else a  # (H,W,C) like studio.recipe.read_png
 
 
+# The picture and its dir_*/zdim_* sliders are one latent pad (ui/components.py): native range inputs
+# in the page and the picture as a small PNG data URI the browser enlarges.
+PICTURE = ".st-key-explore_pad img.gs-lp-picture"
+
+
+def _slider(page, key: str):
+    if key.startswith(("dir_", "zdim_")):
+        return page.locator(f".st-key-explore_pad .gs-lp-slider[data-key='{key}'] input")
+    return page.locator(f".st-key-{key}").get_by_role("slider")
+
+
 def _press(page, key: str, times: int, arrow: str = "ArrowRight") -> None:
     """Move the slider with key ``key`` by keyboard, as a person does after clicking its thumb."""
-    page.locator(f".st-key-{key}").get_by_role("slider").focus()
+    _slider(page, key).focus()
     for _ in range(times):
         page.keyboard.press(arrow)
 
 
+def _settle(page) -> None:
+    """Let the pad's last report (sent at most every 60 ms) reach the server and its rerun finish."""
+    wait_idle(page)
+    page.wait_for_timeout(400)
+    wait_idle(page)
+
+
+def _screen_pixels(img) -> np.ndarray:
+    """The pixels of the pad's picture as drawn by the generator (before the browser enlarges them)."""
+    src = img.get_attribute("src")
+    assert src.startswith("data:image/png;base64,")
+    return _pixels(base64.b64decode(src.split(",", 1)[1]))
+
+
 def _open_explore(page, server):
     goto_page(page, server, "Explore")
-    img = page.locator(".st-key-explore_image img")
+    img = page.locator(PICTURE)
     expect(img).to_be_visible(timeout=120_000)
     wait_idle(page)
     return img
@@ -73,25 +99,28 @@ def test_no_runs_yet_is_a_friendly_sentence(server, page, shots):
 
 def test_sliders_change_the_picture(server, trained, page, shots):
     img = _open_explore(page, server)
-    expect(page.locator(".st-key-dir_7")).to_be_visible()     # eight direction sliders with their strips
+    expect(_slider(page, "dir_7")).to_be_visible()            # eight direction sliders with their strips
+    expect(page.locator(".st-key-explore_pad img.gs-lp-strip")).to_have_count(8)
     shots(page, "explore")
     first = img.get_attribute("src")
 
     _press(page, "zdim_0", 5)
     expect(img).not_to_have_attribute("src", first, timeout=30_000)
+    expect(_slider(page, "zdim_0")).to_have_attribute("aria-valuetext", "+0.5")
     expect(page.get_by_text("1 slider moved")).to_be_visible()
-    wait_idle(page)
+    _settle(page)
     moved = img.get_attribute("src")
     shots(page, "dimension-moved")
 
     _press(page, "dir_0", 8, "ArrowLeft")
     expect(img).not_to_have_attribute("src", moved, timeout=30_000)
     expect(page.get_by_text("2 sliders moved")).to_be_visible()
-    wait_idle(page)
+    _settle(page)
     shots(page, "direction-moved")
 
     page.get_by_role("button", name="Reset all sliders").click()
     expect(img).to_have_attribute("src", first, timeout=30_000)   # back to exactly the seed's picture
+    expect(_slider(page, "dir_0")).to_have_attribute("aria-valuetext", "±0.0 σ")
 
     page.get_by_role("button", name="Surprise me").click()
     expect(img).not_to_have_attribute("src", first, timeout=30_000)
@@ -132,7 +161,7 @@ def test_journey_plays_and_downloads(server, trained, page, shots):
 
 
 def test_download_a_png_and_open_it_again(server, trained, page, shots, tmp_path):
-    from studio.recipe import read_png
+    from studio.recipe import enlarge_by, read_png
 
     img = _open_explore(page, server)
     start = img.get_attribute("src")
@@ -140,7 +169,7 @@ def test_download_a_png_and_open_it_again(server, trained, page, shots, tmp_path
     _press(page, "zdim_2", 4, "ArrowLeft")
     expect(page.get_by_text("2 sliders moved")).to_be_visible(timeout=30_000)
     expect(img).not_to_have_attribute("src", start)
-    wait_idle(page)
+    _settle(page)
 
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download PNG").click()
@@ -151,8 +180,8 @@ def test_download_a_png_and_open_it_again(server, trained, page, shots, tmp_path
     pixels, recipe = read_png(data)
     assert recipe.run_id == "explore-run" and recipe.seed == 1
     assert recipe.direction_offsets == {"1": pytest.approx(1.2)} and recipe.dim_offsets == {"2": pytest.approx(-0.4)}
-    # What you see is what you get: the picture on screen is the downloaded file, byte for byte.
-    assert _fetch(page, server, img.get_attribute("src")) == data
+    # What you see is what you get: the picture on screen, enlarged as the recipe says, is the file.
+    assert np.array_equal(enlarge_by(_screen_pixels(img), recipe.scale), pixels)
 
     # A fresh visit (new session: sliders back at zero), then open the PNG again.
     img = _open_explore(page, server)
@@ -171,8 +200,9 @@ def test_download_a_png_and_open_it_again(server, trained, page, shots, tmp_path
     page.get_by_role("button", name="Continue exploring from here").click()
     expect(page.get_by_text("2 sliders moved")).to_be_visible(timeout=60_000)
     expect(img).not_to_have_attribute("src", fresh, timeout=30_000)
-    wait_idle(page)
-    assert np.array_equal(_pixels(_fetch(page, server, img.get_attribute("src"))), pixels)
+    _settle(page)
+    expect(_slider(page, "dir_1")).to_have_attribute("aria-valuetext", "+1.2 σ")
+    assert np.array_equal(enlarge_by(_screen_pixels(img), recipe.scale), pixels)
 
     # A PNG without a recipe gets a plain sentence, not a traceback.
     from studio.imageutils import encode_png
