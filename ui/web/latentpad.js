@@ -37,7 +37,10 @@ export default function (component) {
   };
 
   if (st.sig !== data.sig) {
+    // Another seed, ψ, class, snapshot or set of sliders: pictures prefetched for the old ones are
+    // keyed by slider state alone and must not be shown for the new.
     st.sig = data.sig;
+    st.prefetch = {};
     st.inputs = {};
     const groups = root.querySelector(".gs-lp-groups");
     groups.innerHTML = "";
