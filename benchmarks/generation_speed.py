@@ -72,9 +72,11 @@ def measure(size: int, channels: int, rounds: int, calls: int, tmp: Path) -> dic
         _timed(fn, 5)
     samples = {"ours": [], "eager": [], "predict": []}
     for _ in range(rounds):
-        samples["ours"] += _timed(ours, calls)
-        samples["eager"] += _timed(eager, calls)
-        samples["predict"] += _timed(predict, max(5, calls // 4))  # ~40 ms each: fewer calls
+        # Each block starts with untimed calls: switching from one way of calling to another (predict
+        # leaves tf.data and thread-pool work behind) slowed the first calls of the next block.
+        for name, fn, n in (("ours", ours, calls), ("eager", eager, calls), ("predict", predict, max(5, calls // 4))):
+            _timed(fn, 5)
+            samples[name] += _timed(fn, n)  # predict: ~40-100 ms a call, so fewer calls
     params = sum(int(np.prod(v.shape)) for v in G.trainable_variables)
     med = {k: statistics.median(v) for k, v in samples.items()}
     return {"size": size, "params": params, "n": {k: len(v) for k, v in samples.items()}, **med}
