@@ -220,7 +220,7 @@ def scrub(run_path: str, z: np.ndarray, label: int | None, what: str) -> None:
     _keep_valid("ckpt_step", steps, steps[-1])
     z = np.asarray(z, np.float32).reshape(-1)
     now, compare = st.tabs(["This moment", "Compare two moments"])
-    with now, st.container(key="ckpt_latent_image"):
+    with now:
         frames = _latent_frames(run_path, _stamp(run, steps), z.tobytes(), label)
         filmstrip("ckpt_scrub", steps, steps.index(st.session_state["ckpt_step"]),
                   [frames, [_grid_file(run, s) for s in steps]],

@@ -250,10 +250,16 @@ def _slider_groups(dirs: Directions | None, strips: list[bytes], z_dim: int) -> 
     return groups
 
 
-def _latent_for(base: np.ndarray, values: dict[str, float], dirs: Directions | None) -> np.ndarray:
-    """The point for these slider values: latent dimensions added to ``base``, then the directions."""
+def _offsets(values: dict[str, float]) -> tuple[dict[int, float], dict[int, float]]:
+    """(dimension offsets, direction offsets in std) from slider values, zeros left out."""
     dims = {int(k[5:]): v for k, v in values.items() if k.startswith("zdim_") and v}
     directions = {int(k[4:]): v for k, v in values.items() if k.startswith("dir_") and v}
+    return dims, directions
+
+
+def _latent_for(base: np.ndarray, values: dict[str, float], dirs: Directions | None) -> np.ndarray:
+    """The point for these slider values: latent dimensions added to ``base``, then the directions."""
+    dims, directions = _offsets(values)
     z = add_offsets(base, dims)
     if dirs is not None and directions:
         z = dirs.apply(z, directions)
@@ -288,15 +294,6 @@ def _dimension_count(z_dim: int) -> None:
     ss.setdefault("k_dims", min(8, top))
     st.number_input("How many dimensions", min_value=0, max_value=top, step=1, key="k_dims",
                     help=f"This generator reads {z_dim} numbers; here you can nudge the first few one by one.")
-
-
-def _slider_offsets(dirs: Directions | None) -> tuple[dict[int, float], dict[int, float]]:
-    """(dimension offsets, direction offsets in std) from the sliders' values, zeros left out."""
-    ss = st.session_state
-    dims = {i: float(ss[f"zdim_{i}"]) for i in range(int(ss.get("k_dims", 0))) if ss.get(f"zdim_{i}")}
-    n = min(SHOWN_DIRECTIONS, len(dirs)) if dirs is not None else 0
-    directions = {i: float(ss[f"dir_{i}"]) for i in range(n) if ss.get(f"dir_{i}")}
-    return dims, directions
 
 
 @st.fragment
@@ -337,7 +334,7 @@ def picture(run_path: str, step: int, dirs: Directions | None, class_names: list
     for k in keys:
         ss.setdefault(k, 0.0)
     values = {k: float(ss[k]) for k in keys}
-    dim_off, dir_off = _slider_offsets(dirs)
+    dim_off, dir_off = _offsets(values)
     base = truncate(seed_to_z(seed, cfg.z_dim), psi)
     z = _latent_for(base, values, dirs)
     labels = None if label is None else np.array([label], np.int32)
@@ -356,13 +353,12 @@ def picture(run_path: str, step: int, dirs: Directions | None, class_names: list
                     dim_offsets={str(i): v for i, v in dim_off.items()},
                     direction_offsets={str(i): v for i, v in dir_off.items()}, scale=k)
     moved = len(dim_off) + len(dir_off)
-    ss.setdefault("_explore_latest", {}).update(png_fn=(img, k, recipe), recipe=recipe, moved=moved)
+    ss.setdefault("_explore_latest", {}).update(image=img, recipe=recipe, moved=moved)
     ss["_explore_latest"].pop("png", None)
     sig = f"{run_path}|{step}|{seed}|{psi}|{label}|{','.join(keys)}|{dirs.snapshot_hash if dirs is not None else ''}"
-    with st.container(key="explore_image"):
-        latentpad("explore_pad", sig=sig, version=int(ss.get("_explore_pad_version", 0)), values=values,
-                  groups=_slider_groups(dirs, strips, cfg.z_dim), picture=encode_png(img),
-                  px=cfg.image_size * k, prefetch=near, on_change=_pad_moved)
+    latentpad("explore_pad", sig=sig, version=int(ss.get("_explore_pad_version", 0)), values=values,
+              groups=_slider_groups(dirs, strips, cfg.z_dim), picture=encode_png(img),
+              px=cfg.image_size * k, prefetch=near, on_change=_pad_moved)
     with st.container(key="explore_caption"):
         st.caption(f"Seed {seed}" + (f" · ψ {psi:.2f}" if psi != 1.0 else "")
                    + (f" · {class_names[label]}" if label is not None else "")
@@ -376,8 +372,8 @@ def picture(run_path: str, step: int, dirs: Directions | None, class_names: list
 def _latest_png(latest: dict) -> bytes:
     """The picture on screen as a PNG with its recipe (made when a download asks for it)."""
     if "png" not in latest:
-        img, k, recipe = latest["png_fn"]
-        latest["png"] = png_with_recipe(enlarge_by(img, k), recipe)
+        recipe = latest["recipe"]
+        latest["png"] = png_with_recipe(enlarge_by(latest["image"], recipe.scale), recipe)
     return latest["png"]
 
 

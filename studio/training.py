@@ -64,6 +64,11 @@ class TrainResult:
     metrics: list = field(default_factory=list)
 
 
+def _scaled(opt, loss):
+    """The loss as the optimizer wants it differentiated (scaled up under mixed_float16's loss scaling)."""
+    return opt.scale_loss(loss) if hasattr(opt, "scale_loss") else loss
+
+
 def select_strategy():
     """MirroredStrategy over every GPU when there are two or more; the default strategy otherwise."""
     import tensorflow as tf
@@ -130,10 +135,10 @@ class GAN:
 
         cfg = self.cfg
         k = cfg.n_critic
-        global_b = cfg.batch_size
-        b = tf.shape(reals)[0] // k
         if k == 1 and cfg.update == "simultaneous":
             return self._simultaneous_step(reals, labels)
+        global_b = cfg.batch_size
+        b = tf.shape(reals)[0] // k
         d_losses, d_reals, d_fakes, gps = [], [], [], []
         # n_critic is small and static: unrolling the loop keeps the graph simple for XLA.
         for i in range(k):
@@ -150,7 +155,7 @@ class GAN:
                     per_example = per_example + cfg.gp_weight * gp
                     gps.append(tf.reduce_mean(gp))
                 d_loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_b)
-                scaled = self.opt_d.scale_loss(d_loss) if hasattr(self.opt_d, "scale_loss") else d_loss
+                scaled = _scaled(self.opt_d, d_loss)
             grads = tape.gradient(scaled, self.D.trainable_variables)
             self.opt_d.apply_gradients(zip(grads, self.D.trainable_variables))
             d_losses.append(d_loss)
@@ -165,7 +170,7 @@ class GAN:
             fake = self.G(self._g_in(z, y_fake), training=True)
             fake_logits = self.D(self._g_in(self._aug(fake), y_fake), training=True)
             g_loss = tf.nn.compute_average_loss(self.g_loss_fn(fake_logits), global_batch_size=global_b)
-            scaled = self.opt_g.scale_loss(g_loss) if hasattr(self.opt_g, "scale_loss") else g_loss
+            scaled = _scaled(self.opt_g, g_loss)
         grads = tape.gradient(scaled, self.G.trainable_variables)
         self.opt_g.apply_gradients(zip(grads, self.G.trainable_variables))
 
@@ -201,8 +206,7 @@ class GAN:
                 out["gp"] = tf.reduce_mean(gp)
             d_loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_b)
             g_loss = tf.nn.compute_average_loss(self.g_loss_fn(fake_logits), global_batch_size=global_b)
-            d_scaled = self.opt_d.scale_loss(d_loss) if hasattr(self.opt_d, "scale_loss") else d_loss
-            g_scaled = self.opt_g.scale_loss(g_loss) if hasattr(self.opt_g, "scale_loss") else g_loss
+            d_scaled, g_scaled = _scaled(self.opt_d, d_loss), _scaled(self.opt_g, g_loss)
         d_grads = d_tape.gradient(d_scaled, self.D.trainable_variables)
         g_grads = g_tape.gradient(g_scaled, self.G.trainable_variables)
         self.opt_d.apply_gradients(zip(d_grads, self.D.trainable_variables))
