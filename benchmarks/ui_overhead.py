@@ -68,7 +68,7 @@ def browser_round(tmp: Path, preset: str, steps: int) -> tuple[float, float]:
             wait_idle(page)
             t0 = time.perf_counter()
             page.get_by_role("button", name="Start training").click()
-            expect(page.locator(".st-key-live_grid img").first).to_be_visible(timeout=120_000)
+            expect(page.locator(".gs-live-grid img").first).to_be_visible(timeout=120_000)
             first_grid = time.perf_counter() - t0
             run_dir = next(server.runs_dir.iterdir())
             deadline = time.time() + 1800

@@ -20,7 +20,7 @@ from studio.errors import StudioError
 from studio.export import SnapshotBank, gif_bytes, mp4_bytes, timelapse_frames, upscale
 from studio.latent import seed_to_z, truncate
 from studio.runs import Run, human_bytes
-from ui.charts import loss_figure
+from ui.charts import loss_spec
 from ui.common import (
     clear_samplers,
     job_manager,
@@ -85,7 +85,7 @@ _MARK = -987654321  # a step no run has: where the cached chart keeps its marker
 def _chart_base(run_path: str, stamp: tuple, probabilistic: bool) -> dict:
     """The loss chart as a plain dict, built once per version of metrics.jsonl (building is the slow part)."""
     rows = Run(Path(run_path)).read_metrics()
-    return loss_figure(rows, marker_step=_MARK, height=360, probabilistic=probabilistic).to_dict()
+    return loss_spec(rows, marker_step=_MARK, height=360, probabilistic=probabilistic)
 
 
 def loss_chart(run: Run, step: int) -> dict | None:

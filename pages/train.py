@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -10,8 +12,9 @@ from studio import data
 from studio.config import LOSSES, MODELS, PRESET_HELP, PRESETS, RunConfig, from_preset
 from studio.errors import StudioError
 from studio.runs import Run
-from ui.charts import loss_figure
+from ui.charts import loss_spec
 from ui.common import fmt_secs, job_manager, passphrase_ok, runs, state_badge, use_app_navigation
+from ui.components import livepanel, plotly_js_url
 
 MODEL_HELP = {
     "mlp": "Classic MLP GAN (2014): small fully-connected networks. Fast, blurry, historic.",
@@ -93,7 +96,8 @@ def setup_form() -> RunConfig | None:
                                   help="Lets you ask for a particular digit or kind later. Needs labelled data.")
     with o2:
         small = info.count is not None and info.count < data.SMALL_DATASET
-        diffaug = st.checkbox("DiffAugment (for small datasets)", key="train_diffaugment", value=small,
+        st.session_state.setdefault("train_diffaugment", small)
+        diffaug = st.checkbox("DiffAugment (for small datasets)", key="train_diffaugment",
                               help="Randomly shifts colours, moves and cuts out parts of every image the judge "
                                    "sees, so it cannot simply memorise a small dataset (Zhao et al. 2020).")
         if small and not diffaug:
@@ -274,13 +278,15 @@ def gather(rid: str) -> tuple[dict, list[dict], str | None, int | None, RunConfi
     return state, rows, grid, grid_step, run.config
 
 
-def live_panel(rid: str):
-    state, rows, grid, grid_step, cfg = gather(rid)
-    s = state["state"]
+def run_header(rid: str, state: dict) -> None:
     head = st.columns([4, 2])
-    head[0].markdown(f"**{rid}** &nbsp; {state_badge(s)}")
+    head[0].markdown(f"**{rid}** &nbsp; {state_badge(state['state'])}")
     if state.get("external"):
         head[1].caption("Trained by another process (the command line).")
+
+
+def _progress(state: dict, cfg: RunConfig) -> tuple[float, str]:
+    s = state["state"]
     total = max(int(state.get("total") or cfg.steps), 1)
     step = int(state.get("step") or 0)
     ips = state.get("images_per_s")
@@ -291,42 +297,78 @@ def live_panel(rid: str):
         parts.append(f"{ips:,.0f} images/s")
     if s == "queued":
         parts.append(f"waiting in line (place {state.get('queue_position') or 1})")
-    st.progress(min(step / total, 1.0), text=" · ".join(parts))
-    for kind, text in _hints(state, rows, cfg.loss):
-        getattr(st, kind)(text)
-    if s in ("queued", "starting", "stopping") and state.get("message"):
-        st.caption(state["message"])
-    controls(rid, state)
+    return min(step / total, 1.0), " · ".join(parts)
 
-    left, right = st.columns([3, 2])
-    with left:
-        smoothing = st.slider("Smoothing", 0.0, 0.99, 0.6, 0.01, key="smoothing",
-                              help="Averages out the noise of single steps so trends show.")
-        if rows:
-            st.plotly_chart(loss_figure(rows, smoothing=smoothing, probabilistic=cfg.loss in ("ns", "minimax")),
-                            key="loss_chart", config={"displaylogo": False})
-        else:
-            st.info("The loss curves appear after the first step.")
-    with right:
-        if grid:
-            with st.container(key="live_grid"):
-                st.image(str(grid), caption=f"Fixed-noise samples at step {grid_step:,} — the same noise every time, "
-                                            "so you can watch them sharpen.", width="stretch")
-        else:
-            st.info("The sample grid appears once the models are built (a few seconds).")
+
+@functools.lru_cache(maxsize=4)
+def _png(path: str, stamp: tuple) -> bytes:
+    return Path(path).read_bytes()
+
+
+def _grid_png(grid) -> bytes | None:
+    try:
+        stat = Path(grid).stat()
+        return _png(str(grid), (stat.st_mtime_ns, stat.st_size))
+    except (OSError, TypeError):
+        return None
+
+
+def _smoothing_moved() -> None:
+    value = (st.session_state.get("live_panel") or {}).get("smoothing")
+    if value is not None:
+        st.session_state["smoothing"] = float(value)
+
+
+def live_panel(rid: str, state: dict, rows: list[dict], grid, grid_step: int | None, cfg: RunConfig) -> None:
+    """What changes every second: one page part updated in place (ui/web/livepanel.js)."""
+    s = state["state"]
+    smoothing = float(st.session_state.setdefault("smoothing", 0.6))
+    hints = _hints(state, rows, cfg.loss)
+    src = plotly_js_url()
+    fig = sig = None
+    if rows:
+        # The browser smooths (so the smoothing slider answers at once); without plotly.js served
+        # (static serving off) Streamlit's chart draws it, smoothed here.
+        fig = loss_spec(rows, smoothing=0.0 if src else smoothing, probabilistic=cfg.loss in ("ns", "minimax"))
+        fig["layout"]["uirevision"] = rid           # zoom survives updates, not a change of run
+        sig = f"{rid}:{len(rows)}:{rows[-1].get('step')}"
+    png = _grid_png(grid) if grid else None
+    livepanel(
+        "live_panel", progress=_progress(state, cfg), hints=hints,
+        message=state.get("message") if s in ("queued", "starting", "stopping") and state.get("message") else "",
+        chart=fig if src else None, chart_sig=sig or "", src=src,
+        chart_empty="The loss curves appear after the first step." if fig is None else "",
+        smoothing=smoothing, smoothing_help="Averages out the noise of single steps so trends show.",
+        grid=png, grid_empty="The sample grid appears once the models are built (a few seconds).",
+        grid_caption=f"Fixed-noise samples at step {grid_step:,} — the same noise every time, so you can watch "
+                     "them sharpen." if png else "",
+        on_smoothing=_smoothing_moved)
+    if fig is not None and not src:
+        st.plotly_chart(fig, key="loss_chart", config={"displaylogo": False})
 
 
 def setup_section(busy: bool):
-    if busy:  # while something trains, the setup folds away below the live view
-        with st.expander("New run", icon=":material/add:"):
-            start_button(setup_form())
+    if busy:
+        # While something trains the setup folds away below the live view, and is not drawn at all
+        # until asked for: every element on the page costs the browser work on each live update.
+        if st.toggle("New run", key="train_new_run", help="Set up the next run: it starts when this one ends."):
+            with st.container(border=True):
+                start_button(setup_form())
     else:
         st.caption("Pick what to learn from and how, press Start training, and watch the generator learn.")
         with st.container(border=True):
             start_button(setup_form())
 
 
+def _keep_settings() -> None:
+    """Settings survive while their widgets are not drawn (the folded "New run" section)."""
+    ss = st.session_state
+    for k in [k for k in ss if isinstance(k, str) and k.startswith("train_")]:
+        ss[k] = ss[k]
+
+
 def main():
+    _keep_settings()
     st.title("Train")
     mgr = job_manager()
     busy = mgr.active_id() is not None
@@ -337,15 +379,20 @@ def main():
     if rid is None:
         st.info("No runs yet. Choose a dataset and a preset above and press **Start training**.")
     else:
-        active = any(r["id"] == rid and r["state"] in LIVE_STATES for r in all_runs) or (
-            (mgr.status(rid, history=False) or {}).get("state") in LIVE_STATES)
+        gathered = [gather(rid)]
+        state = gathered[0][0]
+        # The parts that change only with the run's state (badge, buttons) are drawn here, once; the
+        # live panel below reruns every second and hands over to a full rerun when the state changes.
+        run_header(rid, state)
+        controls(rid, state)
+        shown = state["state"]
 
-        @st.fragment(run_every=1.0 if active else None)
+        @st.fragment(run_every=1.0 if shown in LIVE_STATES else None)
         def live():
-            live_panel(rid)
-            st_now = (job_manager().status(rid, history=False) or {}).get("state")
-            if active and st_now not in LIVE_STATES and not (Run.open(rid).status(job_manager().live_ids()).get("external")):
-                st.rerun(scope="app")  # the job ended: redraw once without the timer
+            now = gathered.pop() if gathered else gather(rid)
+            if now[0]["state"] != shown:
+                st.rerun(scope="app")     # paused, resumed, stopped, finished (here or by another viewer)
+            live_panel(rid, *now)
 
         live()
     if busy:

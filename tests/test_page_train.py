@@ -6,6 +6,7 @@ while the background job trains; the job manager itself is tested in test_jobs.p
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -41,6 +42,13 @@ def open_page(page: str) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def panel(at) -> dict:
+    """The data the Train page's live panel (ui/web/livepanel.js) was given in the last run."""
+    els = [e for e in at.get("bidi_component") if e.proto.component_name == "gan_studio.livepanel"]
+    assert len(els) == 1, "one live panel on the page"
+    return json.loads(els[0].proto.json)
 
 
 def labels(at) -> list[str]:
@@ -91,11 +99,21 @@ def test_start_watch_and_stop_a_tiny_run(homes):
     assert not at.exception, at.exception
     assert "Pause" in labels(at) and "Stop" in labels(at)
     assert "Start training" not in labels(at) or True  # the setup folds into "New run" while training
-    assert at.get("plotly_chart"), "the live loss chart is drawn"
-    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
-    names = {t.get("name") for t in chart["data"]}
+    live = panel(at)
+    assert live["chart"], "the live loss chart is drawn"
+    names = {t.get("name") for t in live["chart"]["figure"]["data"]}
     assert {"D loss", "G loss", "D(x)", "D(G(z))"} <= names
-    assert any("Step" in p.proto.text for p in at.get("progress")), "the progress bar says which step"
+    assert live["chart"]["figure"]["layout"]["uirevision"] == rid, "zoom survives updates of this run"
+    assert live["src"].endswith(".min.js") and "/app/static/plotly-" in live["src"], "plotly.js served by the app"
+    assert live["progress"]["text"].startswith("Step "), "the progress bar says which step"
+    assert 0 < live["progress"]["fraction"] <= 1
+    if live["grid"]:  # the fixed-noise grid is the run's own sample PNG, byte for byte
+        png = base64.b64decode(live["grid"].split(",", 1)[1])
+        assert png in [p.read_bytes() for p in (Run.open(rid).path / "samples").glob("*.png")]
+    # The page smooths; the weight it opens with is the session's (the page reports moves back).
+    at.session_state["smoothing"] = 0.9
+    at.run()
+    assert panel(at)["smoothing"] == 0.9
 
     at.button(key="pause").click().run()
     assert jm.status(rid, False)["state"] == "paused"

@@ -1,5 +1,8 @@
 """The studio's own page parts, as Streamlit v2 components (in-page JavaScript, no iframe).
 
+``livepanel``: the Train page's live progress, hints, loss chart and sample grid, updated in place
+every second (the chart through ``Plotly.react``) instead of Streamlit re-rendering each element.
+
 ``filmstrip``: a slider over a run's snapshots with every frame already in the page, so a slider step
 swaps pictures in the browser with no server round trip. Scrubbing through training time is the
 Checkpoints page's core gesture; through Streamlit's own slider every step was a rerun (fragment
@@ -12,12 +15,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import streamlit as st
 
 WEB = Path(__file__).resolve().parent / "web"
+APP_DIR = WEB.parents[1]          # where app.py is: Streamlit serves APP_DIR/static at /app/static
 FILMSTRIP = "gan_studio.filmstrip"
 
 
@@ -83,3 +89,46 @@ def latentpad(key: str, *, sig: str, version: int, values: dict[str, float], gro
             "groups": groups, "picture": data_uri(picture), "picture_key": latent_state_key(values), "px": int(px),
             "prefetch": {k: data_uri(v) for k, v in prefetch.items()}}
     _latentpad(key=key, data=data, on_values_change=on_change or (lambda: None))
+
+
+# ---- live panel (Train) --------------------------------------------------------------------------------
+LIVEPANEL = "gan_studio.livepanel"
+_livepanel = _register(LIVEPANEL, "livepanel")
+
+
+def plotly_js_url() -> str | None:
+    """URL of plotly.js for the browser: the plotly package's own copy, put once into the app's
+    static folder (named by version, so browsers cache it safely). None when that cannot be done
+    (static serving off, a read-only install): callers fall back to ``st.plotly_chart``."""
+    if not st.get_option("server.enableStaticServing"):
+        return None
+    try:
+        import plotly
+
+        name = f"plotly-{plotly.__version__}.min.js"
+        dest = APP_DIR / "static" / name
+        if not dest.exists():
+            dest.parent.mkdir(exist_ok=True)
+            tmp = dest.with_name(f".{name}.{os.getpid()}.tmp")
+            shutil.copyfile(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", tmp)
+            tmp.replace(dest)
+    except (ImportError, OSError):
+        return None
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base + '/' if base else ''}app/static/{name}"
+
+
+def livepanel(key: str, *, progress: tuple[float, str], hints: Sequence[tuple[str, str]], message: str,
+              chart: dict | None, chart_sig: str, chart_empty: str, src: str | None, smoothing: float,
+              smoothing_help: str, grid: bytes | None, grid_caption: str, grid_empty: str,
+              on_smoothing: Callable[[], None] | None = None) -> None:
+    """The Train page's live part (see ui/web/livepanel.js): progress, hints, the loss chart (a Plotly
+    figure dict with unsmoothed values: the page smooths them) and the fixed-noise grid (PNG bytes).
+    ``chart_sig`` changes exactly when the chart's points do. The person's smoothing comes back as
+    the state value ``smoothing``, with ``on_smoothing`` run first."""
+    data = {"src": src, "progress": {"fraction": float(progress[0]), "text": progress[1]},
+            "hints": [{"kind": k, "text": t} for k, t in hints], "message": message,
+            "chart": None if chart is None else {"sig": chart_sig, "figure": chart}, "chart_empty": chart_empty,
+            "smoothing": float(smoothing), "smoothing_help": smoothing_help,
+            "grid": data_uri(grid), "grid_caption": grid_caption, "grid_empty": grid_empty}
+    _livepanel(key=key, data=data, on_smoothing_change=on_smoothing or (lambda: None))

@@ -171,7 +171,7 @@ def test_checkpoints_journey(page, server, shots, run_on_server):
         page.get_by_role("link", name=f"Watch {new_id} on the Train page").click()
         expect(page.get_by_role("heading", name="Train")).to_be_visible(timeout=60_000)
         expect(page.get_by_text(new_id).first).to_be_visible()
-        expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible(timeout=60_000)
+        expect(page.locator(".gs-live .js-plotly-plot").first).to_be_visible(timeout=60_000)
         shots(page, "train-page-shows-the-fork", full_page=False)
     except Exception:
         print(server.log_tail())

@@ -104,9 +104,9 @@ def test_data_journey(server, page, shots, tmp_path):
     shots(page, "train-on-it")
 
     page.get_by_role("button", name="Start training").click()
-    expect(page.locator(".st-key-live_grid img")).to_be_visible(timeout=120_000)
+    expect(page.locator(".gs-live-grid img")).to_be_visible(timeout=120_000)
     # (the run started on the saved dataset; how fast it steps depends on the shared machine's load)
-    page.locator(".st-key-live_grid").scroll_into_view_if_needed()
+    page.locator(".gs-live-grid").scroll_into_view_if_needed()
     shots(page, "training-on-my-shapes")
     run_dir = next(server.runs_dir.iterdir())
     cfg = json.loads((run_dir / "config.json").read_text())

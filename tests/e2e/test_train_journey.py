@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 def _chart_points(pg) -> int:
     """Number of x values drawn in the first trace (D loss) of the live chart."""
     return pg.evaluate("""() => {
-        const el = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+        const el = document.querySelector('.gs-live .js-plotly-plot');
         if (!el || !el.data || !el.data.length) return 0;
         return el.data[0].x.length;
     }""")
@@ -26,7 +26,7 @@ def _chart_points(pg) -> int:
 
 def _trace_names(pg) -> list[str]:
     return pg.evaluate("""() => {
-        const el = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+        const el = document.querySelector('.gs-live .js-plotly-plot');
         return el && el.data ? el.data.map(t => t.name) : [];
     }""")
 
@@ -48,15 +48,15 @@ def test_train_journey(server, browser, page, shots):
     page.get_by_role("button", name="Start training").click()
 
     # The live chart gains points and the fixed-noise grid appears.
-    expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible(timeout=240_000)
-    expect(page.locator(".st-key-live_grid img").first).to_be_visible(timeout=240_000)
+    expect(page.locator(".gs-live .js-plotly-plot").first).to_be_visible(timeout=240_000)
+    expect(page.locator(".gs-live-grid img").first).to_be_visible(timeout=240_000)
     page.wait_for_function("""() => {
-        const el = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+        const el = document.querySelector('.gs-live .js-plotly-plot');
         return el && el.data && el.data[0].x.length >= 2;
     }""", timeout=60_000)
     first = _chart_points(page)
     page.wait_for_function(f"""() => {{
-        const el = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+        const el = document.querySelector('.gs-live .js-plotly-plot');
         return el && el.data && el.data[0].x.length > {first};
     }}""", timeout=60_000)
     assert {"D loss", "G loss"} <= set(_trace_names(page))
@@ -66,7 +66,7 @@ def test_train_journey(server, browser, page, shots):
     other = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
     goto_page(other, server, "Train")
     expect(other.get_by_text("Training", exact=True).first).to_be_visible(timeout=30_000)
-    expect(other.locator(".st-key-live_grid img").first).to_be_visible(timeout=30_000)
+    expect(other.locator(".gs-live-grid img").first).to_be_visible(timeout=30_000)
     shots(other, "second-viewer")
 
     page.locator(".st-key-pause button").first.click()
@@ -81,7 +81,7 @@ def test_train_journey(server, browser, page, shots):
     page.locator(".st-key-resume button").first.click()
     expect(page.locator(".st-key-pause button").first).to_contain_text("Pause", timeout=30_000)
     page.wait_for_function(f"""() => {{
-        const el = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+        const el = document.querySelector('.gs-live .js-plotly-plot');
         return el && el.data && el.data[0].x[el.data[0].x.length - 1] > {step_paused};
     }}""", timeout=60_000)
     shots(page, "resumed")
