@@ -16,6 +16,7 @@ import streamlit as st
 def _warm_up() -> None:
     """Import TensorFlow and Keras (5.7-8.4 s on 2 cores; the engine imports them lazily)."""
     try:
+        import studio  # noqa: F401, I001 - first: it sets TensorFlow's oneDNN switch, read once at import
         import keras  # noqa: F401
         import tensorflow  # noqa: F401
     except Exception:  # a warm-up must never take the server down; the real import reports errors
