@@ -31,6 +31,10 @@ ADVANCED = ("lr_d", "lr_g", "batch_size", "z_dim", "n_critic", "update", "image_
             "checkpoint_every", "steps", "time_budget")
 UPDATE_LABELS = {"simultaneous": "Together (one fake batch, faster)", "alternating": "Judge first, then generator"}
 LIVE_STATES = ("queued", "starting", "running", "paused", "stopping")
+# The live panel follows the run every second, the loss chart too unless redrawing it would take more
+# than 2.5% of a core of the viewer's computer: a Plotly redraw is ~50-75 ms on a 2-core test machine
+# whose CPU the training shares (then new points come every 2-3 s; benchmarks/ui_overhead.py).
+CHART_EVERY_S, CHART_SHARE = 1.0, 0.025
 
 
 # ---- setup ----------------------------------------------------------------------------------
@@ -336,7 +340,8 @@ def live_panel(rid: str, state: dict, rows: list[dict], grid, grid_step: int | N
     livepanel(
         "live_panel", progress=_progress(state, cfg), hints=hints,
         message=state.get("message") if s in ("queued", "starting", "stopping") and state.get("message") else "",
-        chart=fig if src else None, chart_sig=sig or "", src=src,
+        chart=fig if src else None, chart_sig=sig or "", src=src, chart_every_s=CHART_EVERY_S,
+        chart_share=CHART_SHARE,
         chart_empty="The loss curves appear after the first step." if fig is None else "",
         smoothing=smoothing, smoothing_help="Averages out the noise of single steps so trends show.",
         grid=png, grid_empty="The sample grid appears once the models are built (a few seconds).",

@@ -121,14 +121,17 @@ def plotly_js_url() -> str | None:
 def livepanel(key: str, *, progress: tuple[float, str], hints: Sequence[tuple[str, str]], message: str,
               chart: dict | None, chart_sig: str, chart_empty: str, src: str | None, smoothing: float,
               smoothing_help: str, grid: bytes | None, grid_caption: str, grid_empty: str,
-              on_smoothing: Callable[[], None] | None = None) -> None:
+              chart_every_s: float = 0.0, chart_share: float = 1.0, on_smoothing: Callable[[], None] | None = None) -> None:
     """The Train page's live part (see ui/web/livepanel.js): progress, hints, the loss chart (a Plotly
     figure dict with unsmoothed values: the page smooths them) and the fixed-noise grid (PNG bytes).
-    ``chart_sig`` changes exactly when the chart's points do. The person's smoothing comes back as
+    ``chart_sig`` changes exactly when the chart's points do; new points are drawn at most every
+    ``chart_every_s`` seconds, and rarely enough that redrawing stays under ``chart_share`` of one
+    core of the viewer's computer (moving the smoothing redraws at once). The person's smoothing comes back as
     the state value ``smoothing``, with ``on_smoothing`` run first."""
     data = {"src": src, "progress": {"fraction": float(progress[0]), "text": progress[1]},
             "hints": [{"kind": k, "text": t} for k, t in hints], "message": message,
             "chart": None if chart is None else {"sig": chart_sig, "figure": chart}, "chart_empty": chart_empty,
+            "chart_every_ms": int(chart_every_s * 1000), "chart_share": float(chart_share),
             "smoothing": float(smoothing), "smoothing_help": smoothing_help,
             "grid": data_uri(grid), "grid_caption": grid_caption, "grid_empty": grid_empty}
     _livepanel(key=key, data=data, on_smoothing_change=on_smoothing or (lambda: None))

@@ -9,7 +9,7 @@
 // (the browser caches it); one promise loads it for every chart on the page.
 //
 // data: {src: URL of plotly.min.js | null, progress: {fraction, text}, hints: [{kind, text}],
-//        message, chart: {sig, figure} | null, chart_empty, smoothing, smoothing_help,
+//        message, chart: {sig, figure} | null, chart_every_ms, chart_share, chart_empty, smoothing, smoothing_help,
 //        grid: dataURI | null, grid_caption, grid_empty}
 // Reports the smoothing weight as the state value "smoothing" (remembered for the session).
 const loadPlotly = (src) => {
@@ -138,17 +138,29 @@ export default function (component) {
 
   // The chart.
   const plot = $(".gs-live-chart");
-  const draw = () => {
+  const draw = (now) => {
     if (!st.figure || !data.src) return;
     const key = st.figure.sig + "|" + st.smoothing;
     if (key === st.drawn) return;            // nothing new (paused, or between log lines)
     if (document.hidden) return;             // a background tab: drawn when it is shown again
+    // A Plotly redraw costs this computer's CPU, which the training shares (50-100 ms on a small
+    // laptop core): new points are drawn at most every chart_every_ms, and no more often than keeps
+    // the redraws under chart_share of one core. Progress and grid still follow every update.
+    const every = Math.max(data.chart_every_ms || 0, (st.drawCost || 0) / (data.chart_share || 1));
+    const wait = (st.lastDraw || -1e9) + every - performance.now();
+    if (!now && wait > 0) {
+      if (!st.drawTimer) st.drawTimer = setTimeout(() => { st.drawTimer = null; st.draw(); }, wait);
+      return;
+    }
+    st.lastDraw = performance.now();
     const fig = st.figure.figure;
     const traces = fig.data.map((t) => ({ ...t, y: smooth(t.y, st.smoothing) }));
     loadPlotly(data.src)
       .then((Plotly) => {
         st.drawn = key;
-        return Plotly.react(plot, traces, themed(fig.layout, root), { responsive: true, displaylogo: false });
+        const t0 = performance.now();
+        return Plotly.react(plot, traces, themed(fig.layout, root), { responsive: true, displaylogo: false })
+          .then(() => { st.drawCost = performance.now() - t0; });
       })
       .catch(() => setText($(".gs-live-chart-empty"),
                            "The loss chart could not be drawn: this browser could not load plotly.js from the studio."));
@@ -156,7 +168,7 @@ export default function (component) {
   range.oninput = () => {
     st.smoothing = Number(range.value);
     showSmoothing();
-    draw();
+    draw(true);
     clearTimeout(st.timer);
     st.timer = setTimeout(() => setStateValue("smoothing", st.smoothing), 400);
   };
@@ -175,5 +187,5 @@ export default function (component) {
     plot.hidden = true;
     setText($(".gs-live-chart-empty"), data.chart_empty);
   }
-  return () => clearTimeout(st.timer);
+  return () => { clearTimeout(st.timer); clearTimeout(st.drawTimer); st.drawTimer = null; };
 }
