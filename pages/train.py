@@ -339,7 +339,7 @@ def live_panel(rid: str, state: dict, rows: list[dict], grid, grid_step: int | N
     png = _grid_png(grid) if grid else None
     livepanel(
         "live_panel", progress=_progress(state, cfg), hints=hints,
-        message=state.get("message") if s in ("queued", "starting", "stopping") and state.get("message") else "",
+        message=(state.get("message") or "") if s in ("queued", "starting", "stopping") else "",
         chart=fig if src else None, chart_sig=sig or "", src=src, chart_every_s=CHART_EVERY_S,
         chart_share=CHART_SHARE,
         chart_empty="The loss curves appear after the first step." if fig is None else "",

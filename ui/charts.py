@@ -3,7 +3,7 @@
 Built as a plain Plotly figure dict (no ``plotly.graph_objects``): building graph objects and
 subplots costs tens of milliseconds of Python a redraw, and the Train page redraws every second in
 the same process that trains. The dict goes to ``st.plotly_chart`` (Checkpoints) or to the live
-chart component that hands it to ``Plotly.react`` in the browser (Train, see ui/web/livechart.js).
+live panel that hands it to ``Plotly.react`` in the browser (Train, see ui/web/livepanel.js).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ is ~1 KB of PNG) drawn larger by the browser with ``image-rendering: pixelated``
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import shutil
@@ -96,10 +97,12 @@ LIVEPANEL = "gan_studio.livepanel"
 _livepanel = _register(LIVEPANEL, "livepanel")
 
 
+@functools.cache
 def plotly_js_url() -> str | None:
     """URL of plotly.js for the browser: the plotly package's own copy, put once into the app's
     static folder (named by version, so browsers cache it safely). None when that cannot be done
-    (static serving off, a read-only install): callers fall back to ``st.plotly_chart``."""
+    (static serving off, a read-only install): callers fall back to ``st.plotly_chart``. Worked out
+    once per process (the Train page asks every second)."""
     if not st.get_option("server.enableStaticServing"):
         return None
     try:
