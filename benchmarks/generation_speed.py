@@ -48,11 +48,11 @@ def _timed(fn, n: int) -> list[float]:
 def measure(size: int, channels: int, rounds: int, calls: int, tmp: Path) -> dict:
     import numpy as np
 
-    from studio.config import RunConfig
-    from studio.latent import seed_to_z
-    from studio.models import build_generator
-    from studio.runs import Run, step_name
-    from studio.sampling import Sampler
+    from studio.generate.latent import seed_to_z
+    from studio.generate.sampling import Sampler
+    from studio.train.config import RunConfig
+    from studio.train.models import build_generator
+    from studio.train.runs import Run, step_name
 
     cfg = RunConfig(model="dcgan", image_size=size, channels=channels).validate()
     run = Run.create(cfg, tmp / f"gen{size}")
@@ -61,7 +61,7 @@ def measure(size: int, channels: int, rounds: int, calls: int, tmp: Path) -> dic
 
     import tensorflow as tf
 
-    from studio.imageutils import to_uint8
+    from studio.core.images import to_uint8
 
     sampler = Sampler(run)                   # ours: its own instance, fast path, tf.function
     assert sampler.fast_path

@@ -80,7 +80,7 @@ def peak_rss_mb() -> dict:
 
 # ---- the two ways to train ------------------------------------------------------------------
 def config(name: str, **kw):
-    from studio.config import RunConfig
+    from studio.train.config import RunConfig
 
     return RunConfig(**{**SETUPS[name], **kw}).validate()
 
@@ -92,7 +92,7 @@ class Ours:
         import numpy as np
         import tensorflow as tf
 
-        from studio.training import GAN
+        from studio.train.loop import GAN
 
         self.cfg, self.sync = cfg, sync
         self.gan = GAN(cfg)
@@ -132,7 +132,7 @@ class Reference:
         import keras
         import numpy as np
 
-        from studio.models import build_discriminator, build_generator
+        from studio.train.models import build_discriminator, build_generator
 
         keras.utils.set_random_seed(cfg.seed)
         self.cfg, self.one = cfg, one_d_call
@@ -359,8 +359,8 @@ def run_windows(variants: dict, windows: int, window_secs: float, warmup: int) -
 # ---- the real loop, in its own process -------------------------------------------------------
 def loop_probe(name: str, steps: int) -> dict:
     """Run studio.training.train (digits, tf.data, metrics, TensorBoard) and report speed and memory."""
-    import studio.training as training
-    from studio.config import from_preset
+    import studio.train.loop as training
+    from studio.train.config import from_preset
 
     marks = []  # (step, wall, cpu) at every log line
     hooks = training.Hooks(on_progress=lambda step, row: marks.append((step, time.perf_counter(), cpu_seconds())))

@@ -125,8 +125,8 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from studio.config import from_preset
-    from studio.training import train
+    from studio.train.config import from_preset
+    from studio.train.loop import train
 
     tmp = Path(tempfile.mkdtemp(prefix="ui-latency-"))
     servers = []

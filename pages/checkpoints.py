@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from studio.errors import StudioError
-from studio.export import SnapshotBank, gif_bytes, mp4_bytes, timelapse_frames, upscale
-from studio.latent import seed_to_z, truncate
-from studio.runs import Run, human_bytes
+from studio.core.errors import StudioError
+from studio.core.images import upscale
+from studio.generate.latent import seed_to_z, truncate
+from studio.media.animation import SnapshotBank, gif_bytes, mp4_bytes, timelapse_frames
+from studio.train.runs import Run, human_bytes
 from ui.charts import loss_spec
 from ui.common import (
     clear_samplers,
@@ -57,7 +58,7 @@ def _grid_png(path: str, mtime_ns: int) -> bytes | None:
     """The fixed-noise grid upscaled (nearest) for the screen, as PNG bytes, encoded once per file."""
     from PIL import Image
 
-    from studio.imageutils import encode_png
+    from studio.core.images import encode_png
 
     try:
         with Image.open(path) as im:
@@ -170,7 +171,7 @@ COMPARE, CHART = "ckpt_compare", "ckpt_chart"
 def _latent_frames(run_path: str, stamp: tuple, z_bytes: bytes, label: int | None) -> list[bytes | None]:
     """The followed latent drawn by every snapshot, as small PNGs (the browser enlarges them).
     ~10 ms a snapshot once its weights are read; a missing snapshot is a missing frame."""
-    from studio.imageutils import encode_png
+    from studio.core.images import encode_png
 
     bank = snapshot_bank(run_path)
     z = np.frombuffer(z_bytes, np.float32)

@@ -12,8 +12,8 @@ import numpy as np
 import streamlit as st
 
 from studio import data
-from studio.errors import StudioError
-from studio.imageutils import enlarge, make_grid
+from studio.core.errors import StudioError
+from studio.core.images import enlarge, make_grid
 from ui.common import unlocked, use_app_navigation
 
 TRAIN_PAGE = Path(__file__).with_name("train.py")

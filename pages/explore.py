@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from studio.directions import Directions, directions_for
-from studio.errors import StudioError
-from studio.imageutils import encode_png, make_grid
-from studio.latent import (
+from studio.core.errors import StudioError
+from studio.core.images import encode_png, enlarge_by, make_grid
+from studio.generate.directions import Directions, directions_for
+from studio.generate.latent import (
     MAX_SEED,
     add_offsets,
     line_path,
@@ -36,8 +36,8 @@ from studio.latent import (
     truncate,
     variation_latents,
 )
-from studio.recipe import Recipe, enlarge_by, png_with_recipe, read_png, regenerate
-from studio.runs import Run
+from studio.generate.recipe import Recipe, png_with_recipe, read_png, regenerate
+from studio.train.runs import Run
 from ui.common import page_link, pick_run, runs, sampler, use_app_navigation
 from ui.components import latent_state_key, latentpad
 
@@ -66,14 +66,9 @@ def _scale(size: int, target: int = IMAGE_PX) -> int:
 
 def _class_names(cfg) -> list[str]:
     """Names of a conditional run's classes: the built-in dataset's names when known, else numbers."""
-    names: list[str] = []
-    try:
-        from studio import data
+    from studio import data
 
-        meta = getattr(data, "_BUILTIN_META", {}).get(cfg.dataset)
-        names = list(meta[4]) if meta else []
-    except (ImportError, IndexError, TypeError):
-        names = []
+    names = data.class_names(cfg.dataset)
     if len(names) != cfg.num_classes:
         names = [f"class {i}" for i in range(cfg.num_classes)]
     return names
@@ -467,7 +462,7 @@ def journeys(run_path: str, step: int, dirs: Directions | None) -> None:
                 frames.append(smp.generate(chunk, None if label is None else np.full(len(chunk), label, np.int32)))
                 report(0.4 * min(i + 64, len(zs)) / len(zs), f"Drawing frame {min(i + 64, len(zs))} of {len(zs)}")
             frames = list(np.concatenate(frames))
-            from studio.export import gif_bytes, mp4_bytes
+            from studio.media.animation import gif_bytes, mp4_bytes
 
             gif = gif_bytes(frames, fps=float(fps), loop=True, scale_to=IMAGE_PX,
                             progress=lambda f, t: report(0.4 + 0.3 * f, t))
@@ -575,7 +570,7 @@ def open_png() -> None:
 # ---- take the generator along -------------------------------------------------------------------------
 def generator_download(run_path: str, step: int) -> None:
     def make() -> bytes:
-        from studio.sampling import export_generator
+        from studio.generate.sampling import export_generator
 
         with tempfile.TemporaryDirectory(prefix="studio-export-") as tmp:
             out = export_generator(Path(run_path), Path(tmp) / "generator.keras", step)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.core.errors import StudioError
 from studio.data import display_name
-from studio.errors import StudioError
-from studio.runs import Run, human_bytes
+from studio.train.runs import Run, human_bytes
 from ui.common import job_manager, page_link, passphrase_ok, runs, state_badge, unlocked, use_app_navigation
 
 NEXT_STEPS = [

@@ -9,9 +9,9 @@ from pathlib import Path
 import streamlit as st
 
 from studio import data
-from studio.config import LOSSES, MODELS, PRESET_HELP, PRESETS, RunConfig, from_preset
-from studio.errors import StudioError
-from studio.runs import Run
+from studio.core.errors import StudioError
+from studio.train.config import LOSSES, MODELS, PRESET_HELP, PRESETS, RunConfig, from_preset
+from studio.train.runs import Run
 from ui.charts import loss_spec
 from ui.common import fmt_secs, job_manager, passphrase_ok, runs, state_badge, use_app_navigation
 from ui.components import livepanel, plotly_js_url

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import StudioError
+from studio.core.errors import StudioError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,7 +48,7 @@ def _lr(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .config import LOSSES, MODELS, PRECISIONS, PRESETS, UPDATES
+    from studio.train.config import LOSSES, MODELS, PRECISIONS, PRESETS, UPDATES
 
     p = _Parser(prog="python -m studio", description="GAN Studio, headless.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -134,9 +134,9 @@ def _fmt_secs(s: float) -> str:
 
 
 def cmd_train(a) -> int:
-    from .config import from_preset
-    from .runs import Run
-    from .training import Hooks, train
+    from studio.train.config import from_preset
+    from studio.train.loop import Hooks, train
+    from studio.train.runs import Run
 
     overrides = dict(dataset=a.dataset, model=a.model, loss=a.loss, steps=a.steps, time_budget=a.time_budget,
                      batch_size=a.batch_size, seed=a.seed, precision=a.precision, xla=a.xla,
@@ -183,9 +183,9 @@ def cmd_train(a) -> int:
 def cmd_sample(a) -> int:
     import numpy as np
 
-    from .imageutils import encode_png, make_grid
-    from .paths import atomic_write_bytes
-    from .sampling import Sampler
+    from studio.core.images import encode_png, make_grid
+    from studio.core.paths import atomic_write_bytes
+    from studio.generate.sampling import Sampler
 
     out = Path(a.out)
     if out.suffix not in (".npz", ".png"):
@@ -208,7 +208,7 @@ def cmd_sample(a) -> int:
 
 
 def cmd_export(a) -> int:
-    from .sampling import export_generator
+    from studio.generate.sampling import export_generator
 
     out = export_generator(a.run_dir, a.out, a.snapshot)
     print(f"Wrote the generator to {out} (load it with keras.models.load_model)")
@@ -216,7 +216,7 @@ def cmd_export(a) -> int:
 
 
 def cmd_runs(a) -> int:
-    from .runs import list_runs
+    from studio.train.runs import list_runs
 
     runs = list_runs(a.runs_dir)
     if not runs:

@@ -12,8 +12,8 @@ def train_tiny(root: Path, run_dir: Path, **overrides):
 
     For module- and session-scoped fixtures, which cannot use the per-test ``monkeypatch``.
     """
-    from studio.config import from_preset
-    from studio.training import train
+    from studio.train.config import from_preset
+    from studio.train.loop import train
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("STUDIO_RUNS_DIR", str(root / "runs"))

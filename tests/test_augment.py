@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from studio.augment import DEFAULT_POLICY, diff_augment, parse_policy
-from studio.errors import StudioError
+from studio.core.errors import StudioError
+from studio.train.augment import DEFAULT_POLICY, diff_augment, parse_policy
 
 
 @pytest.mark.parametrize("channels", [1, 3])

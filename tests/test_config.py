@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from studio.config import PRESETS, RunConfig, from_preset
-from studio.errors import StudioError
+from studio.core.errors import StudioError
+from studio.train.config import PRESETS, RunConfig, from_preset
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from studio import data as D
-from studio.errors import StudioError
+from studio.core.errors import StudioError
+from studio.data import gate
 
 
 @pytest.fixture(autouse=True)
@@ -203,7 +204,7 @@ def test_zip_loading(tmp_path):
         zf.writestr("__MACOSX/pics/._0.png", b"junk")
     ds = D.load_dataset(str(z), 32, channels=1)
     assert ds.images.shape == (16, 32, 32, 1)
-    assert ds.skipped == [("pics.zip/pics/bad.png", D.R_EMPTY)]
+    assert ds.skipped == [("pics.zip/pics/bad.png", gate.R_EMPTY)]
 
 
 def test_broken_zip_paths_are_plain_errors(tmp_path):

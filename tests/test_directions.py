@@ -5,8 +5,8 @@ import shutil
 import numpy as np
 import pytest
 
-from studio import directions as dirs_mod
-from studio.directions import (
+from studio.generate import directions as dirs_mod
+from studio.generate.directions import (
     compute_directions,
     directions_for,
     directions_path,
@@ -19,7 +19,7 @@ from studio.directions import (
 @pytest.fixture(scope="module")
 def own_run(tiny_run, tmp_path_factory):
     """A private copy of the session's tiny run: these tests write directions files beside its snapshots."""
-    from studio.runs import Run
+    from studio.train.runs import Run
 
     dest = tmp_path_factory.mktemp("dirs") / "run"
     shutil.copytree(tiny_run.path, dest)
@@ -28,7 +28,7 @@ def own_run(tiny_run, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def sampler(own_run):
-    from studio.sampling import Sampler
+    from studio.generate.sampling import Sampler
 
     return Sampler(own_run)
 
@@ -74,8 +74,8 @@ def test_apply_moves_along_one_direction_only(found, sampler):
 
 
 def test_early_layer_is_the_first_block():
-    from studio.config import from_preset
-    from studio.models import build_generator
+    from studio.train.config import from_preset
+    from studio.train.models import build_generator
 
     dc = build_generator(from_preset("tiny"))
     assert type(early_layer(dc)).__name__ == "ReLU"
@@ -105,8 +105,8 @@ def test_recovers_the_principal_directions_of_a_linear_generator():
 
 
 def test_conditional_generator(tmp_path):
-    from studio.config import from_preset
-    from studio.models import build_generator
+    from studio.train.config import from_preset
+    from studio.train.models import build_generator
 
     cfg = from_preset("tiny", conditional=True, num_classes=3)
     G = build_generator(cfg)

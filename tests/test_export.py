@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio import export
-from studio.errors import StudioError
+from studio.core.errors import StudioError
+from studio.media import animation as export
 
 
 def _gif_frames(data: bytes) -> list[np.ndarray]:
@@ -133,8 +133,8 @@ def test_grid_timelapse_of_a_run(tiny_run):
 
 
 def test_latent_timelapse_holds_the_latent_fixed(tiny_run, tmp_path):
-    from studio.latent import seed_to_z
-    from studio.sampling import Sampler
+    from studio.generate.latent import seed_to_z
+    from studio.generate.sampling import Sampler
 
     z = seed_to_z(7, tiny_run.config.z_dim)
     frames, steps = export.timelapse_frames(tiny_run, "latent", z=z)
@@ -159,8 +159,8 @@ def test_timelapse_refuses_unknown_kind_and_wrong_latent(tiny_run):
 
 # ---- SnapshotBank: one generator moved through time -------------------------------------------
 def test_bank_draws_exactly_what_a_fresh_sampler_draws(tiny_run):
-    from studio.latent import seed_to_z
-    from studio.sampling import Sampler
+    from studio.generate.latent import seed_to_z
+    from studio.generate.sampling import Sampler
 
     bank = export.SnapshotBank(tiny_run)
     z = np.stack([seed_to_z(s, tiny_run.config.z_dim) for s in (1, 2)])
@@ -171,7 +171,7 @@ def test_bank_draws_exactly_what_a_fresh_sampler_draws(tiny_run):
 
 
 def test_bank_prefetch_fills_the_cache_and_the_budget_bounds_it(tiny_run):
-    from studio.latent import seed_to_z
+    from studio.generate.latent import seed_to_z
 
     bank = export.SnapshotBank(tiny_run)
     z = seed_to_z(3, tiny_run.config.z_dim)
@@ -199,7 +199,7 @@ def test_bank_rereads_a_rewritten_snapshot_and_names_a_missing_one(tiny_run, tmp
     import os
     import shutil
 
-    from studio.runs import Run
+    from studio.train.runs import Run
 
     run = Run(tmp_path / "copy")
     shutil.copytree(tiny_run.path, run.path)

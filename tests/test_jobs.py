@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from studio.config import from_preset
-from studio.errors import StudioError
-from studio.jobs import JobManager
-from studio.runs import Run
+from studio.core.errors import StudioError
+from studio.train.config import from_preset
+from studio.train.jobs import JobManager
+from studio.train.runs import Run
 
 
 def wait_for(pred, timeout=120.0, what="condition"):
@@ -103,7 +103,7 @@ def test_stop_a_queued_job(tmp_path):
 
 
 def test_raising_loop_ends_failed_with_message(tmp_path, monkeypatch):
-    import studio.training as training
+    import studio.train.loop as training
 
     def boom(*a, **k):
         raise RuntimeError("the GPU caught fire")
@@ -122,7 +122,7 @@ def test_raising_loop_ends_failed_with_message(tmp_path, monkeypatch):
 
 
 def test_nan_is_failed_with_reason(tmp_path, monkeypatch):
-    import studio.losses as losses
+    import studio.train.losses as losses
 
     d_ns, g_ns = losses.LOSSES["ns"]
     monkeypatch.setitem(losses.LOSSES, "ns", (lambda r, f: d_ns(r, f) * float("nan"), g_ns))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from studio.latent import (
+from studio.generate.latent import (
     MAX_SEED,
     add_offsets,
     line_path,
@@ -31,7 +31,7 @@ def test_seed_latent_is_pinned_across_machines():
 
 
 def test_same_seed_same_image_bit_identical(tiny_run):
-    from studio.sampling import Sampler
+    from studio.generate.sampling import Sampler
 
     z = seed_to_z(7, tiny_run.config.z_dim)[None]
     s1, s2 = Sampler(tiny_run), Sampler(tiny_run)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from studio import losses
-from studio.losses import LOSSES, d_hinge, d_ns, d_wgan, g_hinge, g_minimax, g_ns, g_wgan
+from studio.train import losses
+from studio.train.losses import LOSSES, d_hinge, d_ns, d_wgan, g_hinge, g_minimax, g_ns, g_wgan
 
 
 def _t(*v):
@@ -15,7 +15,7 @@ def _t(*v):
 
 
 def test_every_config_loss_has_a_pair():
-    from studio.config import LOSSES as NAMES
+    from studio.train.config import LOSSES as NAMES
 
     assert set(LOSSES) == set(NAMES)
     assert losses.PROBABILISTIC == {"ns", "minimax"}

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from studio.config import RunConfig
-from studio.errors import StudioError
-from studio.models import build_discriminator, build_generator, count_params
+from studio.core.errors import StudioError
+from studio.train.config import RunConfig
+from studio.train.models import build_discriminator, build_generator, count_params
 
 
 def _cfg(**kw):

@@ -93,8 +93,8 @@ def test_no_runs_gives_a_friendly_sentence(empty_runs):
 
 
 def test_runs_without_snapshots_explain_and_still_list_sizes(empty_runs):
-    from studio.config import from_preset
-    from studio.runs import Run
+    from studio.train.config import from_preset
+    from studio.train.runs import Run
 
     Run.create(from_preset("tiny"), empty_runs / "fresh")          # started, no snapshot yet
     at = open_page()
@@ -171,7 +171,7 @@ def test_seed_changes_the_followed_latent(runs_dir):
 
 
 def test_latent_sent_from_explore_is_followed_and_named(runs_dir):
-    from studio.config import RunConfig
+    from studio.train.config import RunConfig
 
     z_dim = RunConfig.from_json((runs_dir / RUN_ID / "config.json").read_text()).z_dim
     at = open_page({"explore_latent": {"seed": 5, "psi": 0.7}})
@@ -235,7 +235,7 @@ def test_fork_via_the_engine_is_listed(runs_dir):
 
 
 def test_fork_from_the_page_with_new_learning_rates(runs_dir):
-    from studio.runs import Run, list_runs
+    from studio.train.runs import Run, list_runs
     from ui.common import job_manager
 
     at = open_page()
@@ -259,7 +259,7 @@ def test_fork_from_the_page_with_new_learning_rates(runs_dir):
 
 
 def test_resume_with_a_new_total(runs_dir):
-    from studio.runs import Run
+    from studio.train.runs import Run
     from ui.common import job_manager
 
     at = open_page()

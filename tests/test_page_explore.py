@@ -17,8 +17,9 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from studio.latent import seed_to_z, truncate
-from studio.recipe import Recipe, enlarge_by, png_with_recipe
+from studio.core.images import enlarge_by
+from studio.generate.latent import seed_to_z, truncate
+from studio.generate.recipe import Recipe, png_with_recipe
 from tests.helpers import train_tiny
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -36,9 +37,9 @@ def clear_caches():
 @pytest.fixture(scope="module")
 def prepared(tiny_run, tmp_path_factory):
     """A copy of the session's tiny run with its latest snapshot's directions already on disk."""
-    from studio.directions import directions_for
-    from studio.runs import Run
-    from studio.sampling import Sampler
+    from studio.generate.directions import directions_for
+    from studio.generate.sampling import Sampler
+    from studio.train.runs import Run
 
     dest = tmp_path_factory.mktemp("explore") / "run"
     shutil.copytree(tiny_run.path, dest)
@@ -48,7 +49,7 @@ def prepared(tiny_run, tmp_path_factory):
 
 @pytest.fixture
 def run(prepared, studio_dirs):
-    from studio.runs import Run
+    from studio.train.runs import Run
 
     dest = Path(os.environ["STUDIO_RUNS_DIR"]) / "tiny-explore"
     shutil.copytree(prepared, dest)
@@ -238,11 +239,11 @@ def test_journey_plays_and_exports(run, mode):
     assert not at.exception
     assert any("Frame 5 of 8" in c for img in at.image for c in img.captions)
     # A frame's PNG carries the frame's own latent: made again, it is the same picture.
-    from studio.recipe import regenerate
+    from studio.generate.recipe import regenerate
 
     z5 = np.asarray(j["zs"][4], np.float32)
     frame_recipe = Recipe(run_id=run.id, step=run.snapshot_steps()[-1], z=z5.tolist(), seed=None, scale=8)
-    from studio.sampling import Sampler
+    from studio.generate.sampling import Sampler
 
     alone = Sampler(run).generate(z5[None])[0]                   # how the page draws the frame's PNG
     assert np.array_equal(regenerate(frame_recipe), enlarge_by(alone, 8))
@@ -251,8 +252,8 @@ def test_journey_plays_and_exports(run, mode):
 
 
 def _recipe_png(run, seed=1, dir_offsets=None):
-    from studio.directions import directions_for
-    from studio.sampling import Sampler
+    from studio.generate.directions import directions_for
+    from studio.generate.sampling import Sampler
 
     s = Sampler(run)
     z = truncate(seed_to_z(seed, s.z_dim), 1.0)
@@ -276,7 +277,7 @@ def test_open_a_png_regenerates_it(run):
 
 
 def test_open_a_png_without_a_recipe(run):
-    from studio.imageutils import encode_png
+    from studio.core.images import encode_png
 
     at = explore()
     at.file_uploader(key="open_png").set_value(("plain.png", encode_png(np.zeros((8, 8), np.uint8)), "image/png")).run()
@@ -285,7 +286,7 @@ def test_open_a_png_without_a_recipe(run):
 
 
 def test_open_a_png_of_a_deleted_run(run):
-    from studio.runs import Run
+    from studio.train.runs import Run
 
     gone = Run(run.path.parent / "gone")
     shutil.copytree(run.path, gone.path)

@@ -13,7 +13,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from studio.runs import Run
+from studio.train.runs import Run
 
 
 @pytest.fixture(autouse=True)
@@ -135,8 +135,8 @@ def test_start_watch_and_stop_a_tiny_run(homes):
 
 
 def test_interrupted_run_offers_resume_on_home(homes):
-    from studio.config import from_preset
-    from studio.training import train
+    from studio.train.config import from_preset
+    from studio.train.loop import train
 
     res = train(from_preset("tiny", steps=6, checkpoint_every=3), run_dir=homes / "runs" / "crashed")
     status = res.run.read_status()

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.errors import StudioError
-from studio.imageutils import encode_png, make_grid
-from studio.latent import add_offsets, seed_to_z, truncate, variation_latents
-from studio.recipe import RECIPE_KEY, Recipe, enlarge_by, png_with_recipe, read_png, regenerate
+from studio.core.errors import StudioError
+from studio.core.images import encode_png, enlarge_by, make_grid
+from studio.generate.latent import add_offsets, seed_to_z, truncate, variation_latents
+from studio.generate.recipe import RECIPE_KEY, Recipe, png_with_recipe, read_png, regenerate
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def run(tiny_run, studio_dirs):
     import os
     from pathlib import Path
 
-    from studio.runs import Run
+    from studio.train.runs import Run
 
     dest = Path(os.environ["STUDIO_RUNS_DIR"]) / "tiny-copy"
     shutil.copytree(tiny_run.path, dest)
@@ -29,7 +29,7 @@ def run(tiny_run, studio_dirs):
 
 @pytest.fixture
 def sampler(run):
-    from studio.sampling import Sampler
+    from studio.generate.sampling import Sampler
 
     return Sampler(run)
 

@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from studio import paths
-from studio.config import from_preset
-from studio.errors import StudioError
-from studio.paths import append_line, atomic_write_bytes, atomic_write_json, atomic_write_text
-from studio.runs import Run, human_bytes, list_runs, step_name
+from studio.core import paths
+from studio.core.errors import StudioError
+from studio.core.paths import append_line, atomic_write_bytes, atomic_write_json, atomic_write_text
+from studio.train.config import from_preset
+from studio.train.runs import Run, human_bytes, list_runs, step_name
 
 
 @pytest.fixture

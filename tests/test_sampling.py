@@ -9,7 +9,7 @@ class embeddings that are far from their initial values.
 import numpy as np
 import pytest
 
-from studio.config import RunConfig
+from studio.train.config import RunConfig
 
 TOL = 1e-4
 
@@ -34,9 +34,9 @@ def _scramble(G, seed=0):
 
 def _sampler(tmp_path, seed=0, **cfg_kw):
     """A Sampler of a fresh run whose only snapshot holds scrambled weights."""
-    from studio.models import build_generator
-    from studio.runs import Run, step_name
-    from studio.sampling import Sampler
+    from studio.generate.sampling import Sampler
+    from studio.train.models import build_generator
+    from studio.train.runs import Run, step_name
 
     cfg = RunConfig(**cfg_kw).validate()
     run = Run.create(cfg, tmp_path / f"run-{seed}")
@@ -94,7 +94,7 @@ def test_conditional_labels_change_the_picture(tmp_path):
 
 
 def test_mixed_precision_is_computed_in_float32(tmp_path):
-    from studio.models import build_generator
+    from studio.train.models import build_generator
 
     s = _sampler(tmp_path, model="dcgan", image_size=32, channels=1, precision="mixed_bfloat16")
     assert s.fast_path
@@ -116,7 +116,7 @@ def test_mlp_generator_is_called_as_it_is(tmp_path):
 
 def test_weights_swapped_into_G_are_used_at_once(tmp_path):
     """export.SnapshotBank moves one Sampler through snapshots with set_weights / load_weights."""
-    from studio.models import build_generator
+    from studio.train.models import build_generator
 
     s = _sampler(tmp_path, model="dcgan", image_size=32, channels=1)
     z, _ = _inputs(s, 3)
@@ -146,7 +146,7 @@ def test_samplers_of_one_architecture_share_the_compiled_path_not_the_weights(tm
 
 def test_same_latent_same_pixels(tmp_path):
     s = _sampler(tmp_path, model="dcgan", image_size=64, channels=1)
-    from studio.sampling import Sampler
+    from studio.generate.sampling import Sampler
 
     z, _ = _inputs(s, 4)
     assert np.array_equal(s.generate(z[:1]), s.generate(z[:1]))
@@ -169,7 +169,7 @@ def _tiny_model(*layers):
 def test_unknown_layers_fall_back_to_keras():
     import keras
 
-    from studio.sampling import _FastGenerator
+    from studio.generate.sampling import _FastGenerator
 
     L = keras.layers
 

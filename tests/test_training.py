@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from studio import losses as losses_mod
-from studio.config import RunConfig, from_preset
-from studio.errors import StudioError
-from studio.runs import Run
-from studio.training import GAN, Hooks, train
+from studio.core.errors import StudioError
+from studio.train import losses as losses_mod
+from studio.train.config import RunConfig, from_preset
+from studio.train.loop import GAN, Hooks, train
+from studio.train.runs import Run
 
 
 def _small(**kw):
@@ -141,7 +141,7 @@ def _loop_cfg(**kw):
 
 def _capture_gans(monkeypatch):
     """Record every GAN the loop builds, so a test can look at the trained models."""
-    import studio.training as training
+    import studio.train.loop as training
 
     made = []
 
@@ -177,7 +177,7 @@ def test_checkpoint_round_trip_restores_weights_optimizers_step_and_rng(tmp_path
     np.testing.assert_array_equal(fresh.rng.state.numpy(), trained.rng.state.numpy())
 
     # The latest snapshot is the EMA generator at the last step.
-    from studio.sampling import Sampler
+    from studio.generate.sampling import Sampler
 
     s = Sampler(res.run, "latest")
     assert s.step == 20
@@ -266,7 +266,7 @@ def test_same_seed_same_first_losses_different_seed_different(tmp_path):
 
 
 def test_a_nan_loss_stops_the_run_with_its_reason_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
-    import studio.training as training
+    import studio.train.loop as training
 
     good = dict(losses_mod.LOSSES)
     d_ns, g_ns = good["ns"]
@@ -330,7 +330,7 @@ def test_time_budget_ends_the_session_with_a_checkpoint(tmp_path):
 
 
 def test_fork_copies_the_timeline_up_to_the_step_and_trains_on_with_new_rates(tiny_run, tmp_path):
-    from studio.training import fork_run
+    from studio.train.loop import fork_run
 
     new = fork_run(tiny_run, 20, lr_d=1e-4, lr_g=3e-4, dest=tmp_path / "fork")
     cfg = new.config

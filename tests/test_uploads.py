@@ -21,7 +21,8 @@ import pytest
 from PIL import Image
 
 from studio import data as D
-from studio.errors import StudioError
+from studio.core.errors import StudioError
+from studio.data import gate
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTS = D.PreprocessOptions(image_size=32, mode="RGB", crop="center")
@@ -161,39 +162,39 @@ def _set_flag(data: bytes, bit: int) -> bytes:
 
 CASES = {
     # id: (files, expected (shown name, reason))
-    "corrupt_png": (lambda: [("corrupt.png", _corrupt_png())], ("corrupt.png", D.R_DAMAGED)),
-    "truncated_jpeg": (lambda: [("cut.jpg", _truncated_jpeg())], ("cut.jpg", D.R_TRUNCATED)),
-    "text_named_png": (lambda: [("notes.png", b"these are my notes, not a picture\n")], ("notes.png", D.R_UNREADABLE)),
-    "zero_bytes": (lambda: [("empty.png", b"")], ("empty.png", D.R_EMPTY)),
-    "not_an_image_type": (lambda: [("song.mp3", b"ID3\x03" + bytes(100))], ("song.mp3", D.R_NOT_IMAGE_TYPE)),
+    "corrupt_png": (lambda: [("corrupt.png", _corrupt_png())], ("corrupt.png", gate.R_DAMAGED)),
+    "truncated_jpeg": (lambda: [("cut.jpg", _truncated_jpeg())], ("cut.jpg", gate.R_TRUNCATED)),
+    "text_named_png": (lambda: [("notes.png", b"these are my notes, not a picture\n")], ("notes.png", gate.R_UNREADABLE)),
+    "zero_bytes": (lambda: [("empty.png", b"")], ("empty.png", gate.R_EMPTY)),
+    "not_an_image_type": (lambda: [("song.mp3", b"ID3\x03" + bytes(100))], ("song.mp3", gate.R_NOT_IMAGE_TYPE)),
     "zip_dotdot": (lambda: [("a.zip", zip_bytes([("../../evil.png", good_files(17)[16][1])]))],
-                   ("a.zip/../../evil.png", D.R_UNSAFE_PATH)),
+                   ("a.zip/../../evil.png", gate.R_UNSAFE_PATH)),
     "zip_absolute": (lambda: [("a.zip", zip_bytes([("/tmp/evil.png", good_files(17)[16][1])]))],
-                     ("a.zip//tmp/evil.png", D.R_UNSAFE_PATH)),
+                     ("a.zip//tmp/evil.png", gate.R_UNSAFE_PATH)),
     "zip_windows_absolute": (lambda: [("a.zip", zip_bytes([("C:/evil.png", good_files(17)[16][1])]))],
-                             ("a.zip/C:/evil.png", D.R_UNSAFE_PATH)),
-    "zip_symlink": (lambda: [("a.zip", _symlink_zip())], ("a.zip/pics/link.png", D.R_SYMLINK)),
+                             ("a.zip/C:/evil.png", gate.R_UNSAFE_PATH)),
+    "zip_symlink": (lambda: [("a.zip", _symlink_zip())], ("a.zip/pics/link.png", gate.R_SYMLINK)),
     "zip_ratio_bomb": (lambda: [("bomb.zip", zip_bytes([("big.bmp", bytes(4 << 20)), ("ok.png", good_files(17)[16][1])]))],
-                       ("bomb.zip/big.bmp", D.R_RATIO)),
+                       ("bomb.zip/big.bmp", gate.R_RATIO)),
     "nested_zip": (lambda: [("outer.zip", zip_bytes([("inner.zip", zip_bytes([("x.png", b"x")])),
                                                      ("ok.png", good_files(17)[16][1])]))],
-                   ("outer.zip/inner.zip", D.R_NESTED)),
+                   ("outer.zip/inner.zip", gate.R_NESTED)),
     "nested_zip_renamed": (lambda: [("outer.zip", zip_bytes([("inner.png", zip_bytes([("x.png", b"x")])),
                                                              ("ok.png", good_files(17)[16][1])]))],
-                           ("outer.zip/inner.png", D.R_NESTED)),
-    "not_a_zip": (lambda: [("broken.zip", b"PK\x03\x04" + bytes(50))], ("broken.zip", D.R_BAD_ZIP)),
+                           ("outer.zip/inner.png", gate.R_NESTED)),
+    "not_a_zip": (lambda: [("broken.zip", b"PK\x03\x04" + bytes(50))], ("broken.zip", gate.R_BAD_ZIP)),
     "zip_lying_size": (lambda: [("lie.zip", _patch(zip_bytes([("lie.png", good_files(17)[16][1])], zipfile.ZIP_STORED),
                                                    struct.pack("<I", len(good_files(17)[16][1])) * 2,
                                                    struct.pack("<I", len(good_files(17)[16][1])) + struct.pack("<I", 40)))],
-                       ("lie.zip/lie.png", D.R_ZIP_READ)),
+                       ("lie.zip/lie.png", gate.R_ZIP_READ)),
     "zip_encrypted": (lambda: [("locked.zip", _set_flag(zip_bytes([("secret.png", good_files(17)[16][1])]), 0x1))],
-                      ("locked.zip/secret.png", D.R_ENCRYPTED)),
+                      ("locked.zip/secret.png", gate.R_ENCRYPTED)),
     "zip_utf8_flag_invalid_names": (lambda: [("names.zip", _patch(zip_bytes([("é.png", b"x")]), "é.png".encode(), b"\xff\xfe.png"))],
-                                    ("names.zip", D.R_ZIP_NAMES)),
-    "one_pixel": (lambda: [("dot.png", encode(Image.new("RGB", (1, 1))))], ("dot.png", D._too_small(1, 1))),
-    "thin_strip": (lambda: [("strip.png", encode(Image.new("L", (400, 4))))], ("strip.png", D._too_small(400, 4))),
-    "pixel_bomb_64mp": (lambda: [("bomb.png", raw_png(8000, 8000))], ("bomb.png", D._too_large(8000, 8000))),
-    "huge_20000_square": (lambda: [("huge.png", raw_png(20000, 20000, bit_depth=1))], ("huge.png", D.R_TOO_MANY_PIXELS)),
+                                    ("names.zip", gate.R_ZIP_NAMES)),
+    "one_pixel": (lambda: [("dot.png", encode(Image.new("RGB", (1, 1))))], ("dot.png", gate._too_small(1, 1))),
+    "thin_strip": (lambda: [("strip.png", encode(Image.new("L", (400, 4))))], ("strip.png", gate._too_small(400, 4))),
+    "pixel_bomb_64mp": (lambda: [("bomb.png", raw_png(8000, 8000))], ("bomb.png", gate._too_large(8000, 8000))),
+    "huge_20000_square": (lambda: [("huge.png", raw_png(20000, 20000, bit_depth=1))], ("huge.png", gate.R_TOO_MANY_PIXELS)),
 }
 
 
@@ -212,7 +213,7 @@ def test_huge_image_is_rejected_from_its_header_by_our_limit(env, monkeypatch):
     # 10,000 × 5,000 = 50 MP: under Pillow's own bomb limit, over ours; rejected before decoding
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
     rep = ingest(env, good_files() + [("wide.png", raw_png(10000, 5000, bit_depth=1))])
-    assert rep.skipped == [("wide.png", D._too_large(10000, 5000))]
+    assert rep.skipped == [("wide.png", gate._too_large(10000, 5000))]
 
 
 def test_macos_junk_and_dotfiles_are_ignored_silently(env):
@@ -261,7 +262,7 @@ def test_non_utf8_file_names_in_a_folder(env, tmp_path):
     with open(os.path.join(os.fsencode(folder), b"\xff\xfe.png"), "wb") as f:
         f.write(b"not an image")
     ds = D.load_dataset(str(folder), 32)
-    assert ds.skipped == [("\ufffd\ufffd.png", D.R_UNREADABLE)]
+    assert ds.skipped == [("\ufffd\ufffd.png", gate.R_UNREADABLE)]
 
 
 # --- whole-upload problems: one StudioError, nothing written -----------------------------------------
@@ -303,7 +304,7 @@ def test_no_files(env):
 
 
 def test_upload_over_the_size_limit(env, monkeypatch):
-    monkeypatch.setattr(D, "MAX_UPLOAD_MB", 1)
+    monkeypatch.setattr(gate, "MAX_UPLOAD_MB", 1)
     expect_error(env, good_files() + [("big.bmp", bytes(1 << 20))], r"^The upload is 1 MB, over the 1 MB limit")
 
 
@@ -326,14 +327,14 @@ def test_zip_bytes_counted_while_reading():
     z = zip_bytes([("a.png", bytes(5000))], zipfile.ZIP_STORED)
     with zipfile.ZipFile(io.BytesIO(z)) as zf:
         info = zf.infolist()[0]
-        assert len(D._read_member(zf, info, [10_000])) == 5000
+        assert len(gate._read_member(zf, info, gate._Counter(10_000))) == 5000
         with pytest.raises(StudioError, match="unpacks to more than") as e:
-            D._read_member(zf, info, [4000])
+            gate._read_member(zf, info, gate._Counter(4000))
     assert_plain(str(e.value))
 
 
 def test_too_many_files_in_a_zip(env, monkeypatch):
-    monkeypatch.setattr(D, "MAX_FILES", 10)
+    monkeypatch.setattr(gate, "MAX_FILES", 10)
     expect_error(env, [("many.zip", zip_bytes(good_files(12)))], r"^The upload holds more than 10 files")
 
 

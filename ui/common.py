@@ -33,7 +33,7 @@ def job_manager():
     """
     import threading
 
-    from studio.jobs import JobManager
+    from studio.train.jobs import JobManager
 
     threading.Thread(target=_warm_up, name="tensorflow-warm-up", daemon=True).start()
     return JobManager()
@@ -41,7 +41,7 @@ def job_manager():
 
 @st.cache_resource(max_entries=12, show_spinner=False)
 def _sampler(run_path: str, step: int, mtime_ns: int):
-    from studio.sampling import Sampler
+    from studio.generate.sampling import Sampler
 
     return Sampler(Path(run_path), step)
 
@@ -52,7 +52,7 @@ def sampler(run_path: str, step: int):
     Keyed by the snapshot file's modification time too: a resumed run rewrites the snapshots
     after its checkpoint, and a cached generator must not keep serving the old weights.
     """
-    from studio.runs import Run
+    from studio.train.runs import Run
 
     path = Run(Path(run_path)).snapshot_path(step)
     try:

@@ -22,8 +22,8 @@ RUN_ID = "20250101-000000-digits-dcgan"
 
 @pytest.fixture(scope="module")
 def run_on_server(server):
-    from studio.config import from_preset
-    from studio.training import train
+    from studio.train.config import from_preset
+    from studio.train.loop import train
 
     # tiny preset: snapshots every 10 steps (0..40), full checkpoints every 20 (20, 40). The server's
     # folders, never the repository's runs/ and data/.

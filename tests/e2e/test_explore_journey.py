@@ -21,8 +21,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def trained(server):
-    from studio.config import from_preset
-    from studio.training import train
+    from studio.train.config import from_preset
+    from studio.train.loop import train
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("STUDIO_RUNS_DIR", str(server.runs_dir))
@@ -169,7 +169,8 @@ def test_journey_plays_and_downloads(server, trained, page, shots):
 
 
 def test_download_a_png_and_open_it_again(server, trained, page, shots, tmp_path):
-    from studio.recipe import enlarge_by, read_png
+    from studio.core.images import enlarge_by
+    from studio.generate.recipe import read_png
 
     img = _open_explore(page, server)
     start = img.get_attribute("src")
@@ -213,7 +214,7 @@ def test_download_a_png_and_open_it_again(server, trained, page, shots, tmp_path
     assert np.array_equal(enlarge_by(_screen_pixels(img), recipe.scale), pixels)
 
     # A PNG without a recipe gets a plain sentence, not a traceback.
-    from studio.imageutils import encode_png
+    from studio.core.images import encode_png
 
     plain = path + "-plain.png"
     open(plain, "wb").write(encode_png(np.zeros((8, 8), np.uint8)))

@@ -10,7 +10,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field, fields
 
-from .errors import StudioError
+from studio.core.errors import StudioError
 
 MODELS = ("mlp", "dcgan", "sngan")
 LOSSES = ("ns", "minimax", "wgan-gp", "hinge")

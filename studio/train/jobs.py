@@ -22,9 +22,9 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import RunConfig
-from .errors import StudioError
-from .runs import Run, list_runs
+from studio.core.errors import StudioError
+from studio.train.config import RunConfig
+from studio.train.runs import Run, list_runs
 
 FINAL_STATES = ("completed", "stopped", "budget", "failed")
 ACTIVE_STATES = ("queued", "starting", "running", "paused", "stopping")
@@ -68,7 +68,7 @@ class JobManager:
     # ---- starting ---------------------------------------------------------------
     def start(self, cfg: RunConfig, run_dir: Path | str | None = None) -> str:
         """Create a run folder for ``cfg`` and train it in the background (or queue it). Returns the run id."""
-        from .training import new_run
+        from studio.train.loop import new_run
 
         run = new_run(cfg, run_dir)
         return self._submit(Job(run=run, total=run.config.steps, time_budget=run.config.time_budget))
@@ -98,7 +98,7 @@ class JobManager:
     def fork(self, run_id: str, step: int | None = None, lr_d: float | None = None, lr_g: float | None = None,
              start: bool = True) -> str:
         """A new run continuing from a full checkpoint of ``run_id``; trains at once unless ``start=False``."""
-        from .training import fork_run
+        from studio.train.loop import fork_run
 
         new = fork_run(self._open(run_id), step, lr_d, lr_g)
         if start:
@@ -142,7 +142,7 @@ class JobManager:
 
     # ---- the training thread ----------------------------------------------------
     def _work(self, job: Job):
-        from .training import Hooks, train_run
+        from studio.train.loop import Hooks, train_run
 
         def on_start(run, step):
             with self._lock:

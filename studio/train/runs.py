@@ -23,9 +23,9 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import RunConfig
-from .errors import StudioError
-from .paths import atomic_write_json, atomic_write_text, runs_dir
+from studio.core.errors import StudioError
+from studio.core.paths import atomic_write_json, atomic_write_text, runs_dir
+from studio.train.config import RunConfig
 
 ACTIVE_STATES = ("starting", "running", "paused")
 _STEP_RE = re.compile(r"step_(\d+)")

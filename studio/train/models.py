@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 
-from .config import RunConfig
-from .errors import StudioError
+from studio.core.errors import StudioError
+from studio.train.config import RunConfig
 
 
 def _keras():

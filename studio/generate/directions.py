@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .errors import StudioError
-from .paths import atomic_write_bytes
-
-Progress = Callable[[float, str], None] | None
+from studio.core.errors import StudioError
+from studio.core.paths import atomic_write_bytes
+from studio.core.progress import Progress
+from studio.core.progress import report as _report
 
 METHOD_VERSION = 1           # bump when the recipe below changes: cached files are then recomputed
 DEFAULT_SAMPLES = 4096
@@ -108,11 +107,6 @@ def _feature_fn(G, z_dim: int, conditional: bool):
         return tf.reshape(tf.cast(out, tf.float32), [tf.shape(z)[0], -1])
 
     return features, layer.name
-
-
-def _report(progress: Progress, fraction: float, text: str) -> None:
-    if progress is not None:
-        progress(float(min(max(fraction, 0.0), 1.0)), text)
 
 
 def compute_directions(G, z_dim: int, *, conditional: bool = False, num_classes: int = 0,

@@ -31,12 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import RunConfig
-from .errors import StudioError
-from .imageutils import to_uint8
-from .latent import seed_to_z, truncate
-from .models import build_generator
-from .runs import Run
+from studio.core.errors import StudioError
+from studio.core.images import to_uint8
+from studio.generate.latent import seed_to_z, truncate
+from studio.train.config import RunConfig
+from studio.train.models import build_generator
+from studio.train.runs import Run
 
 
 class Sampler:

@@ -18,7 +18,7 @@ batch dimension. Saturation is skipped for grayscale, where it is the identity a
 
 from __future__ import annotations
 
-from .errors import StudioError
+from studio.core.errors import StudioError
 
 POLICIES = ("color", "translation", "cutout")
 DEFAULT_POLICY = "color,translation,cutout"   # the paper's choice for small datasets

@@ -67,13 +67,35 @@ def encode_png(image: np.ndarray, text: dict[str, str] | None = None) -> bytes:
     return buf.getvalue()
 
 
+def enlarge_by(image: np.ndarray, k: int) -> np.ndarray:
+    """Nearest-neighbour enlargement by the whole factor ``k`` (pixels stay square; k=1 is a no-op).
+
+    The one enlarging primitive: every other size helper below picks a factor and calls this.
+    """
+    k = int(k)
+    return image if k <= 1 else np.repeat(np.repeat(image, k, axis=0), k, axis=1)
+
+
+def whole_factor(size: int, target: int) -> int:
+    """The largest whole factor that keeps a ``size`` px picture within ``target`` px (at least 1)."""
+    return max(1, int(target) // max(int(size), 1))
+
+
+def upscale(image: np.ndarray, scale_to: int | None) -> np.ndarray:
+    """Enlarge by the smallest whole factor that makes the longer side ≥ ``scale_to``.
+
+    None (or an image already that large) leaves the image as it is; images are never shrunk.
+    """
+    if not scale_to:
+        return image
+    h, w = image.shape[:2]
+    return enlarge_by(image, math.ceil(int(scale_to) / max(h, w, 1)))
+
+
 def enlarge(image: np.ndarray, min_width: int = 384, max_factor: int = 8) -> np.ndarray:
-    """Blow a small uint8 picture up by a whole factor (nearest neighbour) so pixels stay crisp on screen.
+    """Blow a small picture up so it is at least ``min_width`` px wide (at most ``max_factor`` times).
 
     Browsers smooth small images when they scale them; a 32 px digit grid should look like pixels.
     """
     image = np.asarray(image)
-    factor = int(min(max_factor, max(1, min_width // max(image.shape[1], 1))))
-    if factor == 1:
-        return image
-    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+    return enlarge_by(image, min(max_factor, whole_factor(image.shape[1], min_width)))

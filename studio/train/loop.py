@@ -29,14 +29,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import losses as losses_mod
-from .config import RunConfig
-from .errors import StudioError
-from .imageutils import encode_png, make_grid, to_uint8
-from .latent import fixed_labels, fixed_noise
-from .models import build_discriminator, build_generator
-from .paths import append_line, atomic_write_bytes, atomic_write_text
-from .runs import Run, step_name
+from studio.core.errors import StudioError
+from studio.core.images import encode_png, make_grid, to_uint8
+from studio.core.paths import append_line, atomic_write_bytes, atomic_write_text
+from studio.generate.latent import fixed_labels, fixed_noise
+from studio.train import losses as losses_mod
+from studio.train.config import RunConfig
+from studio.train.models import build_discriminator, build_generator
+from studio.train.runs import Run, step_name
 
 
 def _noop(*_a, **_k):
@@ -109,7 +109,7 @@ class GAN:
         self._gen_fn = None
         self._augment = None
         if cfg.diffaugment:
-            from .augment import diff_augment
+            from studio.train.augment import diff_augment
 
             # The step's own Generator: augmentation draws live in the checkpointed RNG state, so a
             # resumed run continues the same random stream instead of restarting it.
@@ -291,7 +291,7 @@ class GAN:
 
 # ---------------------------------------------------------------------------------------
 def _resolve_dataset(cfg: RunConfig):
-    from .data import load_dataset
+    from studio.data import load_dataset
 
     ds = load_dataset(cfg.dataset, cfg.image_size, cfg.channels)
     if cfg.conditional and (ds.labels is None or len(ds.class_names) < 2):
@@ -302,7 +302,7 @@ def _resolve_dataset(cfg: RunConfig):
 
 def prepare_config(cfg: RunConfig) -> RunConfig:
     """Fill in what comes from the dataset (channels, classes) and validate, before a run starts."""
-    from .data import load_dataset
+    from studio.data import load_dataset
 
     cfg.validate()
     ds = load_dataset(cfg.dataset, cfg.image_size, None)
@@ -412,7 +412,7 @@ def train_run(run: Run, hooks: Hooks | None = None, resume: bool = False, lr_fro
 def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
     import tensorflow as tf
 
-    from .data import make_pipeline
+    from studio.data import make_pipeline
 
     # A resumed run reseeds its data order by the step it resumes from: deterministic given the
     # same resume points, without checkpointing the shuffle buffer (which would hold images).
@@ -534,7 +534,7 @@ def fork_run(source: Run, step: int | None = None, lr_d: float | None = None,
     metrics and snapshots up to that step are copied so the new run's timeline starts where its
     parent's was.
     """
-    from .runs import new_run_id
+    from studio.train.runs import new_run_id
 
     steps = source.checkpoint_steps()
     if not steps:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import StudioError
-from .imageutils import encode_png, make_grid
+from studio.core.errors import StudioError
+from studio.core.images import encode_png, enlarge_by, make_grid
 
 RECIPE_KEY = "gan_studio_recipe"
 RECIPE_FORMAT = 1
@@ -164,15 +164,15 @@ def read_png(data: bytes) -> tuple[np.ndarray, Recipe]:
 # ---- making it again -------------------------------------------------------------------------
 
 def _default_sampler(run_path: Path, step: int):
-    from .sampling import Sampler
+    from studio.generate.sampling import Sampler
 
     return Sampler(run_path, step)
 
 
 def find_run(run_id: str):
     """The run named in a recipe, from the studio's runs folder; a plain error if it is gone."""
-    from .paths import runs_dir
-    from .runs import Run
+    from studio.core.paths import runs_dir
+    from studio.train.runs import Run
 
     if not run_id or "/" in run_id or "\\" in run_id or run_id in (".", ".."):
         raise StudioError("The recipe does not name a run this studio could have made.")
@@ -209,9 +209,3 @@ def regenerate(recipe: Recipe, get_sampler: Callable[[Path, int], object] | None
         return enlarge_by(make_grid(tiles, ncols=recipe.ncols or None, pad=recipe.pad), recipe.scale)
     labels = np.array([recipe.label], np.int32) if cfg.conditional else None
     return enlarge_by(sampler.generate(recipe.latent()[None], labels)[0], recipe.scale)
-
-
-def enlarge_by(image: np.ndarray, k: int) -> np.ndarray:
-    """Nearest-neighbour enlargement by the whole factor ``k`` (pixels stay square; k=1 is a no-op)."""
-    k = int(k)
-    return image if k == 1 else np.repeat(np.repeat(image, k, axis=0), k, axis=1)

@@ -25,26 +25,21 @@ passes one that drives ``st.progress``. This module never imports streamlit.
 from __future__ import annotations
 
 import collections
-import math
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from .errors import StudioError
-
-Progress = Callable[[float, str], None] | None
+from studio.core.errors import StudioError
+from studio.core.images import upscale
+from studio.core.progress import Progress
+from studio.core.progress import report as _report
 
 BAND_COLOR = (18, 18, 22)       # the dark strip the step label sits on, below the image
 TEXT_COLOR = (240, 240, 240)
-
-
-def _report(progress: Progress, fraction: float, text: str) -> None:
-    if progress is not None:
-        progress(float(min(max(fraction, 0.0), 1.0)), text)
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:
@@ -63,20 +58,6 @@ def _rgb(image: np.ndarray) -> np.ndarray:
     if c == 4:
         return image[..., :3]
     raise ValueError(f"expected 1, 3 or 4 channels, got {c}")
-
-
-def upscale(image: np.ndarray, scale_to: int | None) -> np.ndarray:
-    """Nearest-neighbour upscale by the smallest whole factor that makes the longer side ≥ ``scale_to``.
-
-    None (or an image already that large) leaves the image as it is; images are never shrunk.
-    """
-    if not scale_to:
-        return image
-    h, w = image.shape[:2]
-    k = max(1, math.ceil(int(scale_to) / max(h, w, 1)))
-    if k == 1:
-        return image
-    return np.repeat(np.repeat(image, k, axis=0), k, axis=1)
 
 
 def _font(size: int):
@@ -210,7 +191,7 @@ class SnapshotBank:
     """
 
     def __init__(self, run, max_bytes: int = 192 * 2**20, max_images: int = 2048):
-        from .runs import Run
+        from studio.train.runs import Run
 
         self.run = run if isinstance(run, Run) else Run.open(run)
         self.max_bytes = int(max_bytes)
@@ -265,7 +246,7 @@ class SnapshotBank:
 
     def sampler(self, step: int):
         """The bank's ``Sampler`` with the weights of ``step`` in it. Hold ``self.lock`` while using it."""
-        from .sampling import Sampler
+        from studio.generate.sampling import Sampler
 
         key = self._key(step)
         with self._lock:
@@ -367,7 +348,7 @@ class SnapshotBank:
         return None
 
     def _prefetch_work(self) -> None:
-        from .models import build_generator
+        from studio.train.models import build_generator
 
         loader = None
         failed: set[int] = set()
@@ -408,7 +389,7 @@ def timelapse_frames(run, kind: str = "grid", z: np.ndarray | None = None, label
     ``bank`` reuses a ``SnapshotBank`` (and the weights it already holds) instead of a fresh one.
     Returns (frames as uint8 (H,W,C), their steps).
     """
-    from .runs import Run
+    from studio.train.runs import Run
 
     run = run if isinstance(run, Run) else Run.open(run)
     steps = run.snapshot_steps()
@@ -437,7 +418,7 @@ def _grid_frames(run, steps: list[int], progress: Progress) -> list[np.ndarray]:
 
 
 def _latent_frames(bank: SnapshotBank, steps: list[int], z, label, progress: Progress) -> list[np.ndarray]:
-    from .latent import seed_to_z
+    from studio.generate.latent import seed_to_z
 
     z_dim = bank.z_dim
     z = seed_to_z(0, z_dim) if z is None else np.asarray(z, np.float32)
