@@ -63,14 +63,17 @@ def measure(size: int, channels: int, rounds: int, calls: int, tmp: Path) -> dic
 
     from studio.core.images import to_uint8
 
-    sampler = Sampler(run)                   # ours: its own instance, fast path, tf.function
+    sampler = Sampler(run)  # ours: its own instance, fast path, tf.function
     assert sampler.fast_path
-    G = build_generator(cfg)                 # a separate instance for eager / predict
+    G = build_generator(cfg)  # a separate instance for eager / predict
     G.set_weights(G0.get_weights())
     z = seed_to_z(1, cfg.z_dim)[None]
     z64 = np.stack([seed_to_z(s, cfg.z_dim) for s in range(64)])
-    keras_fn = tf.function(lambda z: sampler.G(z, training=False),
-                           input_signature=[tf.TensorSpec([None, cfg.z_dim], tf.float32)], reduce_retracing=True)
+    keras_fn = tf.function(
+        lambda z: sampler.G(z, training=False),
+        input_signature=[tf.TensorSpec([None, cfg.z_dim], tf.float32)],
+        reduce_retracing=True,
+    )
 
     def ours(z=z):
         sampler.generate(z)
@@ -94,14 +97,18 @@ def measure(size: int, channels: int, rounds: int, calls: int, tmp: Path) -> dic
     for _ in range(rounds):
         # Each block starts with untimed calls: switching from one way of calling to another (predict
         # leaves tf.data and thread-pool work behind) slowed the first calls of the next block.
-        for name, fn, n in (("ours", ours, calls), ("ours_keras", ours_keras, calls), ("eager", eager, calls),
-                            ("predict", predict, max(5, calls // 4))):
+        for name, fn, n in (
+            ("ours", ours, calls),
+            ("ours_keras", ours_keras, calls),
+            ("eager", eager, calls),
+            ("predict", predict, max(5, calls // 4)),
+        ):
             _timed(fn, 5)
             samples[name] += _timed(fn, n)  # predict: ~40-100 ms a call, so fewer calls
-        for name, fn in (("ours64", ours), ("ours_keras64", ours_keras)):   # a batch of 64 (grids, strips)
+        for name, fn in (("ours64", ours), ("ours_keras64", ours_keras)):  # a batch of 64 (grids, strips)
             fn(z64)
             samples[name] += _timed(lambda fn=fn: fn(z64), 3)
-    again = Sampler(run)                     # another snapshot of the same architecture: nothing to compile
+    again = Sampler(run)  # another snapshot of the same architecture: nothing to compile
     first["ours_again"] = _timed(lambda: again.generate(z), 1)[0]
     params = sum(int(np.prod(v.shape)) for v in G.trainable_variables)
     med = {k: statistics.median(v) for k, v in samples.items()}
@@ -125,30 +132,42 @@ def main() -> None:
             rows.append(measure(size, args.channels, args.rounds, args.calls, Path(tmp)))
 
     load = os.getloadavg()
-    print(f"\nOne image per call, median ms. TensorFlow {tf.__version__}, {os.cpu_count()} CPUs, "
-          f"load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; dcgan, base_filters 64, z_dim 100, "
-          f"{args.channels} channel(s), untrained weights.\n")
-    print("| size | G params | ours: Sampler.generate | ours via Keras G (tf.function) | eager G(z) | G.predict "
-          "| Keras G / ours | predict / ours | eager / ours | target | met |")
+    print(
+        f"\nOne image per call, median ms. TensorFlow {tf.__version__}, {os.cpu_count()} CPUs, "
+        f"load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; dcgan, base_filters 64, z_dim 100, "
+        f"{args.channels} channel(s), untrained weights.\n"
+    )
+    print(
+        "| size | G params | ours: Sampler.generate | ours via Keras G (tf.function) | eager G(z) | G.predict "
+        "| Keras G / ours | predict / ours | eager / ours | target | met |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         target = TARGET_MS.get(r["size"])
         met = "yes" if target and r["ours"] <= target else ("no" if target else "—")
-        print(f"| {r['size']} px | {r['params']:,} | {r['ours']:.2f} ms (n={r['n']['ours']}) "
-              f"| {r['ours_keras']:.2f} ms (n={r['n']['ours_keras']}) "
-              f"| {r['eager']:.2f} ms (n={r['n']['eager']}) | {r['predict']:.2f} ms (n={r['n']['predict']}) "
-              f"| {r['ours_keras'] / r['ours']:.1f}x | {r['predict'] / r['ours']:.1f}x | {r['eager'] / r['ours']:.1f}x "
-              f"| ≤ {target:g} ms | {met} |")
-    print("\nA batch of 64 per call (grids, strips), median ms per call; and the first single-image call of a fresh "
-          "Sampler: the process's first of this architecture (tf.function traces, plus the XLA compile for ours), "
-          "then a second Sampler of it (ours shares the traced and compiled functions).\n")
-    print("| size | ours: batch of 64 | ours via Keras G: batch of 64 | Keras G / ours | ours: first call "
-          "| ours: first call, second Sampler | ours via Keras G: first call |")
+        print(
+            f"| {r['size']} px | {r['params']:,} | {r['ours']:.2f} ms (n={r['n']['ours']}) "
+            f"| {r['ours_keras']:.2f} ms (n={r['n']['ours_keras']}) "
+            f"| {r['eager']:.2f} ms (n={r['n']['eager']}) | {r['predict']:.2f} ms (n={r['n']['predict']}) "
+            f"| {r['ours_keras'] / r['ours']:.1f}x | {r['predict'] / r['ours']:.1f}x | {r['eager'] / r['ours']:.1f}x "
+            f"| ≤ {target:g} ms | {met} |"
+        )
+    print(
+        "\nA batch of 64 per call (grids, strips), median ms per call; and the first single-image call of a fresh "
+        "Sampler: the process's first of this architecture (tf.function traces, plus the XLA compile for ours), "
+        "then a second Sampler of it (ours shares the traced and compiled functions).\n"
+    )
+    print(
+        "| size | ours: batch of 64 | ours via Keras G: batch of 64 | Keras G / ours | ours: first call "
+        "| ours: first call, second Sampler | ours via Keras G: first call |"
+    )
     print("|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['size']} px | {r['ours64']:.1f} ms (n={r['n']['ours64']}) "
-              f"| {r['ours_keras64']:.1f} ms (n={r['n']['ours_keras64']}) | {r['ours_keras64'] / r['ours64']:.1f}x "
-              f"| {r['first']['ours']:.0f} ms | {r['first']['ours_again']:.1f} ms | {r['first']['ours_keras']:.0f} ms |")
+        print(
+            f"| {r['size']} px | {r['ours64']:.1f} ms (n={r['n']['ours64']}) "
+            f"| {r['ours_keras64']:.1f} ms (n={r['n']['ours_keras64']}) | {r['ours_keras64'] / r['ours64']:.1f}x "
+            f"| {r['first']['ours']:.0f} ms | {r['first']['ours_again']:.1f} ms | {r['first']['ours_keras']:.0f} ms |"
+        )
 
 
 if __name__ == "__main__":

@@ -154,8 +154,8 @@ class Reference:
         b = cfg.batch_size
         self.ones, self.zeros = np.ones((b,), np.float32), np.zeros((b,), np.float32)
         self.both = np.concatenate([self.ones, self.zeros])
-        self.d_moved = []         # per window: did the D updates change D?
-        self.d_still = True       # did the combined updates leave D alone?
+        self.d_moved = []  # per window: did the D updates change D?
+        self.d_still = True  # did the combined updates leave D alone?
         self._d_before = None
 
     def _d_weights(self):
@@ -331,8 +331,11 @@ def run_windows(variants: dict, windows: int, window_secs: float, warmup: int) -
         v.finish()
         per = (time.perf_counter() - t) / probe
         sizes[name] = max(3, round(window_secs / max(per, 1e-4)))
-        print(f"  {name}: warm-up {compile_s:.1f} s, ~{per * 1e3:.1f} ms/step, {sizes[name]} steps/window",
-              file=sys.stderr, flush=True)
+        print(
+            f"  {name}: warm-up {compile_s:.1f} s, ~{per * 1e3:.1f} ms/step, {sizes[name]} steps/window",
+            file=sys.stderr,
+            flush=True,
+        )
     rates = {name: [] for name in variants}
     per_cpu = {name: [] for name in variants}
     for w in range(windows):
@@ -346,14 +349,23 @@ def run_windows(variants: dict, windows: int, window_secs: float, warmup: int) -
             rates[name].append(sizes[name] / t)
             per_cpu[name].append(sizes[name] / max(c, 1e-9))
             v.end_window()
-        print(f"  window {w + 1}/{windows} steps/s: " + ", ".join(f"{n} {r[-1]:.2f}" for n, r in rates.items()),
-              file=sys.stderr, flush=True)
+        print(
+            f"  window {w + 1}/{windows} steps/s: " + ", ".join(f"{n} {r[-1]:.2f}" for n, r in rates.items()),
+            file=sys.stderr,
+            flush=True,
+        )
     for v in variants.values():
         v.check()
-    return {name: dict(median=statistics.median(rates[name]), all=rates[name],
-                       per_cpu_s=statistics.median(per_cpu[name]), per_cpu_all=per_cpu[name],
-                       steps_per_window=sizes[name])
-            for name in variants}
+    return {
+        name: dict(
+            median=statistics.median(rates[name]),
+            all=rates[name],
+            per_cpu_s=statistics.median(per_cpu[name]),
+            per_cpu_all=per_cpu[name],
+            steps_per_window=sizes[name],
+        )
+        for name in variants
+    }
 
 
 # ---- the real loop, in its own process -------------------------------------------------------
@@ -367,19 +379,32 @@ def loop_probe(name: str, steps: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["STUDIO_RUNS_DIR"] = tmp
         os.environ["STUDIO_DATA_DIR"] = tmp
-        cfg = from_preset(None, dataset="digits", steps=steps, log_every=5, snapshot_every=10**6,
-                          checkpoint_every=10**6, **SETUPS[name])
+        cfg = from_preset(
+            None,
+            dataset="digits",
+            steps=steps,
+            log_every=5,
+            snapshot_every=10**6,
+            checkpoint_every=10**6,
+            **SETUPS[name],
+        )
         res = training.train(cfg, run_dir=Path(tmp) / "run", hooks=hooks)
         rows = [r for r in res.metrics if r["step"] > 10]  # past compilation and pipeline warm-up
         sps = statistics.median(r["steps_per_s"] for r in rows)
     (s0, w0, c0), (s1, w1, c1) = next(m for m in marks if m[0] >= 10), marks[-1]
-    return dict(steps_per_s=sps, steps_per_s_overall=(s1 - s0) / (w1 - w0), per_cpu_s=(s1 - s0) / (c1 - c0),
-                **peak_rss_mb())
+    return dict(
+        steps_per_s=sps, steps_per_s_overall=(s1 - s0) / (w1 - w0), per_cpu_s=(s1 - s0) / (c1 - c0), **peak_rss_mb()
+    )
 
 
 def loop_probe_subprocess(name: str, steps: int) -> dict:
-    p = subprocess.run([sys.executable, __file__, "--loop-probe", name, "--loop-steps", str(steps)],
-                       capture_output=True, text=True, cwd=REPO, timeout=1800)
+    p = subprocess.run(
+        [sys.executable, __file__, "--loop-probe", name, "--loop-steps", str(steps)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=1800,
+    )
     if p.returncode != 0:
         return {"error": p.stderr.strip().splitlines()[-1] if p.stderr.strip() else f"exit {p.returncode}"}
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -407,8 +432,7 @@ def main() -> int:
 
     import tensorflow as tf
 
-    print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}",
-          file=sys.stderr)
+    print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
     results = {"peak_before": matmul_peak(), "load_before": os.getloadavg()[0]}
     print("fp32 matmul GFLOP/s (median, best): {:.1f}, {:.1f}".format(*results["peak_before"]), file=sys.stderr)
     for name in a.models.split(","):
@@ -425,22 +449,28 @@ def main() -> int:
             variants["ours, no per-step read"] = Ours(cfg, sync=False)
             variants["ours + XLA"] = Ours(config(name, xla=True), sync=not a.no_sync)
             variants["ours bf16"] = Ours(config(name, precision="mixed_bfloat16"), sync=not a.no_sync)
-            variants["ours bf16 + XLA"] = Ours(config(name, precision="mixed_bfloat16", xla=True),
-                                               sync=not a.no_sync)
+            variants["ours bf16 + XLA"] = Ours(config(name, precision="mixed_bfloat16", xla=True), sync=not a.no_sync)
         rates = run_windows(variants, a.windows, a.window_secs, a.warmup)
         peak = rates.pop("fp32 matmul peak")
         mm = variants["fp32 matmul peak"]
         # FLOPs per step of each variant: our steps counted on their own graphs; the reference does
         # the alternating step's work (G(z) and D(G(z)) once for D's update and again for G's).
         alt = step_flops(variants["ours, alternating"].gan)
-        flops = {v: (step_flops(obj.gan) if isinstance(obj, Ours) else alt)
-                 for v, obj in variants.items() if v in rates}
-        results[name] = dict(rates=rates, batch=cfg.batch_size, flops=flops["ours"], variant_flops=flops,
-                             analytic_flops=analytic_flops(variants["ours"].gan),
-                             analytic_flops_alternating=analytic_flops(variants["ours, alternating"].gan),
-                             peak_gflops=peak["median"] * mm.flops / 1e9, peak_best=mm.flops / mm.best / 1e9,
-                             peak_all=[x * mm.flops / 1e9 for x in peak["all"]],
-                             peak_per_cpu_s=peak["per_cpu_s"] * mm.flops / 1e9)
+        flops = {
+            v: (step_flops(obj.gan) if isinstance(obj, Ours) else alt) for v, obj in variants.items() if v in rates
+        }
+        results[name] = dict(
+            rates=rates,
+            batch=cfg.batch_size,
+            flops=flops["ours"],
+            variant_flops=flops,
+            analytic_flops=analytic_flops(variants["ours"].gan),
+            analytic_flops_alternating=analytic_flops(variants["ours, alternating"].gan),
+            peak_gflops=peak["median"] * mm.flops / 1e9,
+            peak_best=mm.flops / mm.best / 1e9,
+            peak_all=[x * mm.flops / 1e9 for x in peak["all"]],
+            peak_per_cpu_s=peak["per_cpu_s"] * mm.flops / 1e9,
+        )
         del variants
     results["peak_after"] = matmul_peak()
     results["memory_benchmark_process"] = peak_rss_mb()
@@ -457,54 +487,68 @@ def main() -> int:
 
 def print_table(r: dict, a) -> None:
     models = a.models.split(",")
-    lines = ["", "| model | variant | steps/s | images/s | vs reference | steps per CPU-s | vs reference (CPU) "
-                 "| GFLOP/s | GFLOP per CPU-s | % of matmul (CPU) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "",
+        "| model | variant | steps/s | images/s | vs reference | steps per CPU-s | vs reference (CPU) "
+        "| GFLOP/s | GFLOP per CPU-s | % of matmul (CPU) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for name in models:
         m = r[name]
         ref = m["rates"]["reference"]
         rows = [("fp32 matmul 2048²", None)] + list(m["rates"].items())
         for variant, d in rows:
             if d is None:  # the peak, timed in the same windows
-                lines.append(f"| {name} | {variant} | | | | | | {m['peak_gflops']:.1f} | {m['peak_per_cpu_s']:.1f} "
-                             "| 100% |")
+                lines.append(
+                    f"| {name} | {variant} | | | | | | {m['peak_gflops']:.1f} | {m['peak_per_cpu_s']:.1f} | 100% |"
+                )
                 continue
             f = m["variant_flops"][variant]
             gf, gfc = d["median"] * f / 1e9, d["per_cpu_s"] * f / 1e9
-            lines.append(f"| {name} (batch {m['batch']}) | {variant} | {d['median']:.2f} | {d['median'] * m['batch']:.0f} "
-                         f"| {d['median'] / ref['median']:.2f}x | {d['per_cpu_s']:.2f} | "
-                         f"{d['per_cpu_s'] / ref['per_cpu_s']:.2f}x | {gf:.1f} | {gfc:.1f} | "
-                         f"{100 * gfc / m['peak_per_cpu_s']:.0f}% |")
+            lines.append(
+                f"| {name} (batch {m['batch']}) | {variant} | {d['median']:.2f} | {d['median'] * m['batch']:.0f} "
+                f"| {d['median'] / ref['median']:.2f}x | {d['per_cpu_s']:.2f} | "
+                f"{d['per_cpu_s'] / ref['per_cpu_s']:.2f}x | {gf:.1f} | {gfc:.1f} | "
+                f"{100 * gfc / m['peak_per_cpu_s']:.0f}% |"
+            )
     lines.append("")
     (bm, bb), (am, ab) = r["peak_before"], r["peak_after"]
     in_windows = ", ".join(f"{n} {r[n]['peak_best']:.1f}" for n in models)
-    lines.append(f"Medians of {a.windows} round-robin windows of ~{a.window_secs:.1f} s per variant. fp32 matmul "
-                 f"alone before / after (median; best call): {bm:.1f}; {bb:.1f} / {am:.1f}; {ab:.1f} GFLOP/s; "
-                 f"best single matmul in the windows: {in_windows}.")
+    lines.append(
+        f"Medians of {a.windows} round-robin windows of ~{a.window_secs:.1f} s per variant. fp32 matmul "
+        f"alone before / after (median; best call): {bm:.1f}; {bb:.1f} / {am:.1f}; {ab:.1f} GFLOP/s; "
+        f"best single matmul in the windows: {in_windows}."
+    )
     for name in models:
         m = r[name]
         ours, ref, ref1 = m["rates"]["ours"], m["rates"]["reference"], m["rates"]["reference (1 D call)"]
         ratio = ours["median"] / ref["median"]
         best = max((d["median"], v) for v, d in m["rates"].items() if v.startswith("ours"))
-        lines.append(f"- {name}: ours / reference = {ratio:.2f}x wall, {ours['per_cpu_s'] / ref['per_cpu_s']:.2f}x "
-                     f"CPU time (target ≥{TARGETS[name]}x: {'met' if ratio >= TARGETS[name] else 'MISSED'}); "
-                     f"vs the 1-D-call reference {ours['median'] / ref1['median']:.2f}x; fastest of ours: "
-                     f"{best[1]} {best[0] / ref['median']:.2f}x. One step of ours = {m['flops'] / 1e9:.2f} GFLOP "
-                     f"(profiler FLOP registry over live ops; {m['analytic_flops'] / 1e9:.2f} analytic); alternating "
-                     f"and reference = {m['variant_flops']['ours, alternating'] / 1e9:.2f} GFLOP "
-                     f"({m['analytic_flops_alternating'] / 1e9:.2f} analytic).")
+        lines.append(
+            f"- {name}: ours / reference = {ratio:.2f}x wall, {ours['per_cpu_s'] / ref['per_cpu_s']:.2f}x "
+            f"CPU time (target ≥{TARGETS[name]}x: {'met' if ratio >= TARGETS[name] else 'MISSED'}); "
+            f"vs the 1-D-call reference {ours['median'] / ref1['median']:.2f}x; fastest of ours: "
+            f"{best[1]} {best[0] / ref['median']:.2f}x. One step of ours = {m['flops'] / 1e9:.2f} GFLOP "
+            f"(profiler FLOP registry over live ops; {m['analytic_flops'] / 1e9:.2f} analytic); alternating "
+            f"and reference = {m['variant_flops']['ours, alternating'] / 1e9:.2f} GFLOP "
+            f"({m['analytic_flops_alternating'] / 1e9:.2f} analytic)."
+        )
     if "dcgan" in r:
         m = r["dcgan"]
         ours = m["rates"]["ours"]
         gf, gfc = ours["median"] * m["flops"] / 1e9, ours["per_cpu_s"] * m["flops"] / 1e9
         cpu_pct = 100 * gfc / m["peak_per_cpu_s"]
-        lines.append(f"- dcgan ours: {gfc:.1f} GFLOP per CPU-second = {cpu_pct:.0f}% of the fp32 matmul's "
-                     f"{m['peak_per_cpu_s']:.1f} (target ≥60%: {'met' if cpu_pct >= 60 else 'MISSED'}); wall clock "
-                     f"{gf:.1f} GFLOP/s against the matmul's {m['peak_gflops']:.1f} median / {m['peak_best']:.1f} best "
-                     "in the same windows (wall-clock shares of a loaded machine; see the load below).")
+        lines.append(
+            f"- dcgan ours: {gfc:.1f} GFLOP per CPU-second = {cpu_pct:.0f}% of the fp32 matmul's "
+            f"{m['peak_per_cpu_s']:.1f} (target ≥60%: {'met' if cpu_pct >= 60 else 'MISSED'}); wall clock "
+            f"{gf:.1f} GFLOP/s against the matmul's {m['peak_gflops']:.1f} median / {m['peak_best']:.1f} best "
+            "in the same windows (wall-clock shares of a loaded machine; see the load below)."
+        )
     mem = r["memory_benchmark_process"]
-    lines.append(f"- benchmark process peak resident: {mem.get('VmHWM', mem['ru_maxrss_mb']):.0f} MB (every variant "
-                 "of both models alive at once, XLA compilations included)")
+    lines.append(
+        f"- benchmark process peak resident: {mem.get('VmHWM', mem['ru_maxrss_mb']):.0f} MB (every variant "
+        "of both models alive at once, XLA compilations included)"
+    )
     for name in models:
         lp = r.get(f"loop_{name}")
         if not lp:
@@ -514,13 +558,17 @@ def print_table(r: dict, a) -> None:
             continue
         hwm = lp.get("VmHWM", lp["ru_maxrss_mb"])
         step_cpu = r[name]["rates"]["ours"]["per_cpu_s"]
-        lines.append(f"- real train() loop, {name} (digits through tf.data, metrics, TensorBoard; own process): "
-                     f"{lp['steps_per_s']:.2f} steps/s wall, {lp['per_cpu_s']:.2f} steps per CPU-s "
-                     f"({100 * lp['per_cpu_s'] / step_cpu:.0f}% of the bare step's), peak resident {hwm:.0f} MB "
-                     f"(target ≤2048 MB: {'met' if hwm <= 2048 else 'MISSED'})")
-    lines.append(f"- load average {r['load_before']:.1f} at the start, {r['load_after']:.1f} at the end, "
-                 f"on {os.cpu_count()} CPUs shared with other jobs; TF_ENABLE_ONEDNN_OPTS="
-                 f"{os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')} (reference and ours alike)")
+        lines.append(
+            f"- real train() loop, {name} (digits through tf.data, metrics, TensorBoard; own process): "
+            f"{lp['steps_per_s']:.2f} steps/s wall, {lp['per_cpu_s']:.2f} steps per CPU-s "
+            f"({100 * lp['per_cpu_s'] / step_cpu:.0f}% of the bare step's), peak resident {hwm:.0f} MB "
+            f"(target ≤2048 MB: {'met' if hwm <= 2048 else 'MISSED'})"
+        )
+    lines.append(
+        f"- load average {r['load_before']:.1f} at the start, {r['load_after']:.1f} at the end, "
+        f"on {os.cpu_count()} CPUs shared with other jobs; TF_ENABLE_ONEDNN_OPTS="
+        f"{os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')} (reference and ours alike)"
+    )
     print("\n".join(lines))
 
 

@@ -36,13 +36,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
 
 TARGET_RATIO = 1.5
-CKPT_PICTURE = ".st-key-ckpt_scrub img.gs-fs-img-0"   # the followed latent in the Checkpoints filmstrip
+CKPT_PICTURE = ".st-key-ckpt_scrub img.gs-fs-img-0"  # the followed latent in the Checkpoints filmstrip
 EXPLORE_PICTURE = ".st-key-explore_pad img.gs-lp-picture"  # the picture in Explore's latent pad
 
 
 def pad_slider(key: str) -> str:
     """The range input of slider ``key`` (dir_i / zdim_i) in Explore's latent pad."""
     return f".st-key-explore_pad .gs-lp-slider[data-key='{key}'] input"
+
 
 # Arms a one-shot watcher: the next keydown starts the clock; the first change of the watched value
 # (an attribute or the text of the first element matching the selector) stops it into window.__lat.
@@ -71,8 +72,9 @@ def Streamlit(script: str, tmp: Path) -> Server:
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", state="attached",
-                           timeout=timeout)
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", state="attached", timeout=timeout
+    )
 
 
 class Probe:
@@ -81,16 +83,19 @@ class Probe:
     def __init__(self, name: str, page, slider: str, watch: str, attr: str | None, positions: int):
         self.name, self.page, self.watch, self.attr = name, page, watch, attr
         # a Streamlit slider's key, or a CSS selector of a range input (the studio's own page parts)
-        self.slider = (page.locator(slider) if slider.startswith((".", "[")) else
-                       page.locator(f".st-key-{slider}").get_by_role("slider"))
-        self.positions = positions          # how many presses fit before the end of the slider
+        self.slider = (
+            page.locator(slider)
+            if slider.startswith((".", "["))
+            else page.locator(f".st-key-{slider}").get_by_role("slider")
+        )
+        self.positions = positions  # how many presses fit before the end of the slider
         self.pos, self.dir = 0, 1
         self.samples: list[float] = []
 
     def move(self, record: bool = True) -> None:
         page = self.page
         wait_idle(page)
-        page.wait_for_timeout(150)          # let the previous rerun's last deltas land
+        page.wait_for_timeout(150)  # let the previous rerun's last deltas land
         self.slider.focus()
         page.evaluate(ARM_JS, [self.watch, self.attr])
         if not 0 <= self.pos + self.dir <= self.positions:
@@ -137,33 +142,67 @@ def main() -> None:
         servers.append(studio)
         os.environ["STUDIO_RUNS_DIR"], os.environ["STUDIO_DATA_DIR"] = str(studio.runs_dir), str(studio.data_dir)
         print(f"training a '{args.preset}' run of {args.steps} steps for the studio to show…", flush=True)
-        res = train(from_preset(args.preset, steps=args.steps, snapshot_every=max(1, args.steps // 6)),
-                    run_dir=studio.runs_dir / "latency-run")
+        res = train(
+            from_preset(args.preset, steps=args.steps, snapshot_every=max(1, args.steps // 6)),
+            run_dir=studio.runs_dir / "latency-run",
+        )
         n_snaps = len(res.run.snapshot_steps())
         cfg = res.run.config
         has_ckpt = (ROOT / "pages" / "checkpoints.py").exists()
 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            probes = [Probe("(a) bare slider → echoed text", _open(browser, bare.url, None, ".st-key-echo p"),
-                            "bare", ".st-key-echo [data-testid='stMarkdownContainer']", None, 50)]
+            probes = [
+                Probe(
+                    "(a) bare slider → echoed text",
+                    _open(browser, bare.url, None, ".st-key-echo p"),
+                    "bare",
+                    ".st-key-echo [data-testid='stMarkdownContainer']",
+                    None,
+                    50,
+                )
+            ]
             explore = _open(browser, studio.url, "Explore", EXPLORE_PICTURE)
-            probes.append(Probe("(b) Explore zdim_0 → new picture", explore, pad_slider("zdim_0"),
-                                EXPLORE_PICTURE, "src", 30))
-            probes.append(Probe("(b') Explore dir_0 (GANSpace) → new picture", explore, pad_slider("dir_0"),
-                                EXPLORE_PICTURE, "src", 30))
+            probes.append(
+                Probe("(b) Explore zdim_0 → new picture", explore, pad_slider("zdim_0"), EXPLORE_PICTURE, "src", 30)
+            )
+            probes.append(
+                Probe(
+                    "(b') Explore dir_0 (GANSpace) → new picture",
+                    explore,
+                    pad_slider("dir_0"),
+                    EXPLORE_PICTURE,
+                    "src",
+                    30,
+                )
+            )
             # Not the target, for the record: when the server's own answer for the move has arrived
             # (the caption under the picture is redrawn by the picture fragment's rerun).
-            probes.append(Probe("(b'') Explore zdim_1 → server's answer drawn (caption; not the target)", explore,
-                                pad_slider("zdim_1"), ".st-key-explore_caption [data-testid='stCaptionContainer']",
-                                None, 30))
+            probes.append(
+                Probe(
+                    "(b'') Explore zdim_1 → server's answer drawn (caption; not the target)",
+                    explore,
+                    pad_slider("zdim_1"),
+                    ".st-key-explore_caption [data-testid='stCaptionContainer']",
+                    None,
+                    30,
+                )
+            )
             if has_ckpt:
                 ckpt = _open(browser, studio.url, "Checkpoints", CKPT_PICTURE)
-                probes.append(Probe("(c) Checkpoints scrub (filmstrip) → new picture", ckpt, "ckpt_scrub",
-                                    CKPT_PICTURE, "src", n_snaps - 1))
+                probes.append(
+                    Probe(
+                        "(c) Checkpoints scrub (filmstrip) → new picture",
+                        ckpt,
+                        "ckpt_scrub",
+                        CKPT_PICTURE,
+                        "src",
+                        n_snaps - 1,
+                    )
+                )
                 # The scrub starts at the latest snapshot: walk left first.
                 probes[-1].pos, probes[-1].dir = n_snaps - 1, -1
-            for pr in probes:                    # warm-up: first calls trace graphs, fill caches
+            for pr in probes:  # warm-up: first calls trace graphs, fill caches
                 for _ in range(3):
                     pr.move(record=False)
             for _ in range(args.rounds):
@@ -178,9 +217,11 @@ def main() -> None:
 
     ref = statistics.median(probes[0].samples)
     load = os.getloadavg()
-    print(f"\nKey press → answer on screen, in the page's own clock. {os.cpu_count()} CPUs, load average "
-          f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}. Studio run: {cfg.model} {cfg.image_size} px, "
-          f"z_dim {cfg.z_dim}, base_filters {cfg.base_filters} ('{args.preset}', {args.steps} steps).\n")
+    print(
+        f"\nKey press → answer on screen, in the page's own clock. {os.cpu_count()} CPUs, load average "
+        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}. Studio run: {cfg.model} {cfg.image_size} px, "
+        f"z_dim {cfg.z_dim}, base_filters {cfg.base_filters} ('{args.preset}', {args.steps} steps).\n"
+    )
     print("| measurement | moves | median ms | p90 ms | ratio vs (a) | target | met |")
     print("|---|---|---|---|---|---|---|")
     for i, pr in enumerate(probes):
@@ -192,10 +233,14 @@ def main() -> None:
             print(f"| {pr.name} | {len(s)} | {med:.0f} | {p90:.0f} | {med / ref:.2f} | — | — |")
         else:
             ratio = med / ref
-            print(f"| {pr.name} | {len(s)} | {med:.0f} | {p90:.0f} | {ratio:.2f} | ≤ {TARGET_RATIO:g}x "
-                  f"| {'yes' if ratio <= TARGET_RATIO else 'no'} |")
+            print(
+                f"| {pr.name} | {len(s)} | {med:.0f} | {p90:.0f} | {ratio:.2f} | ≤ {TARGET_RATIO:g}x "
+                f"| {'yes' if ratio <= TARGET_RATIO else 'no'} |"
+            )
     if not has_ckpt:
-        print("| (c) Checkpoints scrub (filmstrip) → new picture | — | n/a | n/a | n/a | ≤ 1.5x | n/a (no Checkpoints page) |")
+        print(
+            "| (c) Checkpoints scrub (filmstrip) → new picture | — | n/a | n/a | n/a | ≤ 1.5x | n/a (no Checkpoints page) |"
+        )
 
 
 if __name__ == "__main__":

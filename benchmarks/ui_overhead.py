@@ -39,11 +39,31 @@ def throughput(run_dir: Path, skip: int = 3) -> float:
 
 def cli_round(tmp: Path, preset: str, steps: int) -> float:
     run_dir = tmp / f"cli-{time.time_ns()}"
-    env = {**os.environ, "STUDIO_RUNS_DIR": str(tmp / "runs"), "STUDIO_DATA_DIR": str(tmp / "data"),
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
-    subprocess.run([sys.executable, "-m", "studio", "train", "--preset", preset, "--steps", str(steps),
-                    "--run-dir", str(run_dir), "--quiet"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "STUDIO_RUNS_DIR": str(tmp / "runs"),
+        "STUDIO_DATA_DIR": str(tmp / "data"),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "studio",
+            "train",
+            "--preset",
+            preset,
+            "--steps",
+            str(steps),
+            "--run-dir",
+            str(run_dir),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return throughput(run_dir)
 
 
@@ -99,8 +119,10 @@ def main():
             w, g = browser_round(tmp, a.preset, a.steps)
             web.append(w)
             grids.append(g)
-            print(f"round {i + 1}: cli {cli[-1]:.0f} img/s, browser {web[-1]:.0f} img/s, first grid {g:.1f} s",
-                  file=sys.stderr)
+            print(
+                f"round {i + 1}: cli {cli[-1]:.0f} img/s, browser {web[-1]:.0f} img/s, first grid {g:.1f} s",
+                file=sys.stderr,
+            )
     c, w, g = statistics.median(cli), statistics.median(web), statistics.median(grids)
     print(f"\nui_overhead: preset {a.preset}, {a.steps} steps, {a.rounds} rounds, {os.cpu_count()} CPUs\n")
     print("| measure | CLI | browser (Train page open, polling) | ratio / target |")

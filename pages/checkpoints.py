@@ -35,8 +35,8 @@ from ui.components import filmstrip
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_PAGE = "pages/train.py"
-LATENT_PX = 256          # a 32 px latent is shown (and exported) at least this large, nearest-neighbour
-GRID_PX = 256            # the fixed-noise grid likewise
+LATENT_PX = 256  # a 32 px latent is shown (and exported) at least this large, nearest-neighbour
+GRID_PX = 256  # the fixed-noise grid likewise
 ACTIVE = ("queued", "starting", "running", "paused", "stopping")
 MAX_SEED = 2**31 - 1
 
@@ -98,8 +98,9 @@ def loss_chart(run: Run, step: int) -> dict | None:
     base = _chart_base(str(run.path), (stat.st_mtime_ns, stat.st_size), run.config.loss not in ("wgan-gp", "hinge"))
     if not base.get("data") or not any(len(t.get("x", ())) for t in base["data"]):
         return None
-    shapes = [{**sh, "x0": step, "x1": step} if sh.get("x0") == _MARK else sh
-              for sh in base["layout"].get("shapes", [])]
+    shapes = [
+        {**sh, "x0": step, "x1": step} if sh.get("x0") == _MARK else sh for sh in base["layout"].get("shapes", [])
+    ]
     return {"data": base["data"], "layout": {**base["layout"], "shapes": shapes}}
 
 
@@ -127,19 +128,33 @@ def chosen_latent(cfg) -> tuple[np.ndarray, int | None, str]:
             ss["ckpt_class"] = int(sent["label"])
     c1, c2, c3 = st.columns([2, 1, 1])
     if sent:
-        source = c1.radio("Follow", ["seed", "explore"], key="ckpt_latent_source", horizontal=True,
-                          format_func={"seed": "A seed number", "explore": "The point sent from Explore"}.get,
-                          help="One point in the generator's input space, held fixed while you move through time.")
+        source = c1.radio(
+            "Follow",
+            ["seed", "explore"],
+            key="ckpt_latent_source",
+            horizontal=True,
+            format_func={"seed": "A seed number", "explore": "The point sent from Explore"}.get,
+            help="One point in the generator's input space, held fixed while you move through time.",
+        )
     else:
         source = "seed"
-    seed = c2.number_input("Seed", min_value=0, max_value=MAX_SEED, value=0, step=1, key="ckpt_seed",
-                           disabled=source != "seed", help="Each seed names one point; the same seed is the same point on any machine.")
+    seed = c2.number_input(
+        "Seed",
+        min_value=0,
+        max_value=MAX_SEED,
+        value=0,
+        step=1,
+        key="ckpt_seed",
+        disabled=source != "seed",
+        help="Each seed names one point; the same seed is the same point on any machine.",
+    )
     label = None
     if cfg.conditional and cfg.num_classes:
         if ss.get("ckpt_class") not in range(cfg.num_classes):
             ss["ckpt_class"] = 0
-        label = c3.selectbox("Class", list(range(cfg.num_classes)), key="ckpt_class",
-                             format_func=lambda i: f"class {i}")
+        label = c3.selectbox(
+            "Class", list(range(cfg.num_classes)), key="ckpt_class", format_func=lambda i: f"class {i}"
+        )
     if source == "explore":
         psi = float(sent.get("psi", 1.0) or 1.0)
         if "z" in sent:
@@ -149,14 +164,18 @@ def chosen_latent(cfg) -> tuple[np.ndarray, int | None, str]:
             z = seed_to_z(int(sent.get("seed", 0)), cfg.z_dim)
             what = f"seed {int(sent.get('seed', 0))} from Explore"
         if z.size != cfg.z_dim:
-            st.warning(f"The point from Explore has {z.size} numbers but this run's latents have {cfg.z_dim} "
-                       f"(it came from a different model), so seed {int(seed)} is shown instead.")
+            st.warning(
+                f"The point from Explore has {z.size} numbers but this run's latents have {cfg.z_dim} "
+                f"(it came from a different model), so seed {int(seed)} is shown instead."
+            )
             return seed_to_z(int(seed), cfg.z_dim), label, f"Seed {int(seed)}"
         z = truncate(z, psi)
         c1.caption(f"Following {what}" + (f", truncation ψ {psi:.2f}" if psi != 1.0 else "") + ".")
         return z, label, "The point from Explore"
-    c1.caption(f"Following seed {int(seed)} through every snapshot."
-               + ("" if sent else " To follow a picture you found, press “Follow it through training” on the Explore page."))
+    c1.caption(
+        f"Following seed {int(seed)} through every snapshot."
+        + ("" if sent else " To follow a picture you found, press “Follow it through training” on the Explore page.")
+    )
     return seed_to_z(int(seed), cfg.z_dim), label, f"Seed {int(seed)}"
 
 
@@ -223,11 +242,18 @@ def scrub(run_path: str, z: np.ndarray, label: int | None, what: str) -> None:
     now, compare = st.tabs(["This moment", "Compare two moments"])
     with now:
         frames = _latent_frames(run_path, _stamp(run, steps), z.tobytes(), label)
-        filmstrip("ckpt_scrub", steps, steps.index(st.session_state["ckpt_step"]),
-                  [frames, [_grid_file(run, s) for s in steps]],
-                  [f"{what} at step {{step}}", "The fixed-noise grid at step {step}"], [LATENT_PX, GRID_PX],
-                  label="Training step", help="Each stop is a snapshot of the generator saved while it trained. "
-                  "Click the slider, then use the arrow keys to step through time.", on_change=_scrubbed)
+        filmstrip(
+            "ckpt_scrub",
+            steps,
+            steps.index(st.session_state["ckpt_step"]),
+            [frames, [_grid_file(run, s) for s in steps]],
+            [f"{what} at step {{step}}", "The fixed-noise grid at step {step}"],
+            [LATENT_PX, GRID_PX],
+            label="Training step",
+            help="Each stop is a snapshot of the generator saved while it trained. "
+            "Click the slider, then use the arrow keys to step through time.",
+            on_change=_scrubbed,
+        )
     with compare:
         compare_moments(run_path, z, label, what)
     # Read the other snapshots' weights in the background for Compare and the timelapse.
@@ -243,9 +269,13 @@ def compare_moments(run_path: str, z: np.ndarray, label: int | None, what: str) 
         return
     step = st.session_state.get("ckpt_step", steps[-1])
     _keep_valid("ckpt_compare_step", steps, steps[0])
-    other = st.select_slider("Compare with step", options=steps, key="ckpt_compare_step",
-                             format_func=lambda s: f"{s:,}",
-                             help="The left side follows the Training step slider; this picks the right side.")
+    other = st.select_slider(
+        "Compare with step",
+        options=steps,
+        key="ckpt_compare_step",
+        format_func=lambda s: f"{s:,}",
+        help="The left side follows the Training step slider; this picks the right side.",
+    )
     a, b = st.columns(2)
     for col, s in ((a, step), (b, other)):
         with col, st.container(border=True):
@@ -293,8 +323,13 @@ def _export(run: Run, kind: str, z, label, sig, fps: int, fmt: str) -> None:
     try:
         frames, steps = _frames(run, kind, z, label, sig, lambda f, t: report(0.5 * f, t))
         encode = gif_bytes if fmt == "gif" else mp4_bytes
-        data = encode(frames, fps=fps, labels=[f"step {s}" for s in steps], scale_to=scale,
-                      progress=lambda f, t: report(0.5 + 0.5 * f, t))
+        data = encode(
+            frames,
+            fps=fps,
+            labels=[f"step {s}" for s in steps],
+            scale_to=scale,
+            progress=lambda f, t: report(0.5 + 0.5 * f, t),
+        )
     except StudioError as e:
         st.error(str(e))
         return
@@ -313,19 +348,35 @@ def timelapse(run_path: str, z: np.ndarray, label: int | None, what: str) -> Non
     run = Run(Path(run_path))
     steps = run.snapshot_steps()
     c1, c2 = st.columns([1, 1])
-    kind = c1.radio("Play through time", ["grid", "latent"], key="ckpt_tl_kind", horizontal=True,
-                    format_func={"grid": "The fixed-noise grid", "latent": f"{what}"}.get)
+    kind = c1.radio(
+        "Play through time",
+        ["grid", "latent"],
+        key="ckpt_tl_kind",
+        horizontal=True,
+        format_func={"grid": "The fixed-noise grid", "latent": f"{what}"}.get,
+    )
     fps = c2.select_slider("Speed (snapshots per second)", [1, 2, 4, 8, 12, 24], value=4, key="ckpt_tl_fps")
     st.caption(f"{len(steps)} snapshots → {len(steps) / fps:.1f} s per loop. Each frame is labelled with its step.")
     sig = (run_path, kind, tuple(steps), None if kind == "grid" else (z.tobytes(), label))
     with st.container(horizontal=True):
         # Callbacks leave a note in the session: it survives the extra rerun use_app_navigation may make.
-        st.button("Play", key="ckpt_play", icon=":material/play_arrow:", type="primary",
-                  help="Renders every snapshot into a looping GIF and plays it here.",
-                  on_click=_request, args=("gif",))
-        st.button("Make MP4", key="ckpt_make_mp4", icon=":material/movie:",
-                  help="The same timelapse as a video file, for editors and phones.",
-                  on_click=_request, args=("mp4",))
+        st.button(
+            "Play",
+            key="ckpt_play",
+            icon=":material/play_arrow:",
+            type="primary",
+            help="Renders every snapshot into a looping GIF and plays it here.",
+            on_click=_request,
+            args=("gif",),
+        )
+        st.button(
+            "Make MP4",
+            key="ckpt_make_mp4",
+            icon=":material/movie:",
+            help="The same timelapse as a video file, for editors and phones.",
+            on_click=_request,
+            args=("mp4",),
+        )
     ss = st.session_state
     name = f"{run.id}-{kind}-timelapse"
     for fmt in ("gif", "mp4"):
@@ -335,14 +386,28 @@ def timelapse(run_path: str, z: np.ndarray, label: int | None, what: str) -> Non
     if gif and gif[0] == sig:
         with st.container(key="ckpt_timelapse_player"):
             st.image(gif[2], caption=f"Timelapse at {gif[1]} frames per second (loops)")
-        st.download_button("Download GIF", gif[2], file_name=f"{name}.gif", mime="image/gif",
-                           key="ckpt_dl_gif", on_click="ignore", icon=":material/download:")
+        st.download_button(
+            "Download GIF",
+            gif[2],
+            file_name=f"{name}.gif",
+            mime="image/gif",
+            key="ckpt_dl_gif",
+            on_click="ignore",
+            icon=":material/download:",
+        )
     mp4 = ss.get("ckpt_mp4")
     if mp4 and mp4[0] == sig:
         with st.container(key="ckpt_timelapse_video"):
             st.video(mp4[2], format="video/mp4", loop=True, width=min(mp4[3], 640))
-        st.download_button("Download MP4", mp4[2], file_name=f"{name}.mp4", mime="video/mp4",
-                           key="ckpt_dl_mp4", on_click="ignore", icon=":material/download:")
+        st.download_button(
+            "Download MP4",
+            mp4[2],
+            file_name=f"{name}.mp4",
+            mime="video/mp4",
+            key="ckpt_dl_mp4",
+            on_click="ignore",
+            icon=":material/download:",
+        )
         st.caption(f"MP4: {human_bytes(len(mp4[2]))}, H.264, plays on phones and in video editors.")
 
 
@@ -359,8 +424,9 @@ def _do_resume(run_id: str) -> None:
         _notice("error", str(e), run_id)
         return
     st.session_state["selected_run"] = st.session_state["train_view"] = run_id
-    _notice("success", f"Training **{run_id}** again from its latest checkpoint, up to step {int(total):,}.",
-            run_id, run_id)
+    _notice(
+        "success", f"Training **{run_id}** again from its latest checkpoint, up to step {int(total):,}.", run_id, run_id
+    )
 
 
 def _do_fork(run_id: str) -> None:
@@ -379,8 +445,13 @@ def _do_fork(run_id: str) -> None:
         return
     ss["selected_run"] = ss["train_view"] = new_id
     rates = f" with α (D) {lr_d:.2e} and β (G) {lr_g:.2e}" if lr_d is not None else ""
-    _notice("success", f"New run **{new_id}** continues from step {step:,} of {run_id}{rates}. "
-            "It is training now (or waiting its turn).", run_id, new_id)
+    _notice(
+        "success",
+        f"New run **{new_id}** continues from step {step:,} of {run_id}{rates}. "
+        "It is training now (or waiting its turn).",
+        run_id,
+        new_id,
+    )
 
 
 def go_on(r: dict, unlocked: bool) -> None:
@@ -405,34 +476,73 @@ def go_on(r: dict, unlocked: bool) -> None:
         else:
             finished = latest >= cfg.steps
             default = cfg.steps * 2 if finished else cfg.steps
-            st.caption(f"Goes on from its latest full checkpoint (step {latest:,}); it was set to train "
-                       f"{cfg.steps:,} steps." + (" It finished: raise the total to train further." if finished else ""))
-            st.number_input("Train until step", min_value=latest + 1, value=max(default, latest + 1), step=100,
-                            key="ckpt_resume_total")
-            st.button("Resume training", key="ckpt_resume", icon=":material/play_arrow:", type="primary",
-                      on_click=_do_resume, args=(r["id"],))
+            st.caption(
+                f"Goes on from its latest full checkpoint (step {latest:,}); it was set to train "
+                f"{cfg.steps:,} steps." + (" It finished: raise the total to train further." if finished else "")
+            )
+            st.number_input(
+                "Train until step",
+                min_value=latest + 1,
+                value=max(default, latest + 1),
+                step=100,
+                key="ckpt_resume_total",
+            )
+            st.button(
+                "Resume training",
+                key="ckpt_resume",
+                icon=":material/play_arrow:",
+                type="primary",
+                on_click=_do_resume,
+                args=(r["id"],),
+            )
     with right, st.container(border=True):
         st.markdown("**Fork from this checkpoint**")
         if not ckpts:
             st.caption("This run has no full checkpoint yet, so it cannot be forked.")
         else:
-            st.caption("A fork is a new run that starts from a full checkpoint of this one, with the same recipe "
-                       "(you may change the learning rates). Full checkpoints hold the whole training state, so "
-                       "only the latest few are kept: you can fork from fewer moments than you can look at. "
-                       f"This run has them at step{'s' if len(ckpts) > 1 else ''} "
-                       f"{', '.join(f'{s:,}' for s in ckpts)}.")
+            st.caption(
+                "A fork is a new run that starts from a full checkpoint of this one, with the same recipe "
+                "(you may change the learning rates). Full checkpoints hold the whole training state, so "
+                "only the latest few are kept: you can fork from fewer moments than you can look at. "
+                f"This run has them at step{'s' if len(ckpts) > 1 else ''} "
+                f"{', '.join(f'{s:,}' for s in ckpts)}."
+            )
             _keep_valid("ckpt_fork_step", ckpts, ckpts[-1])
             st.selectbox("Checkpoint", ckpts, key="ckpt_fork_step", format_func=lambda s: f"step {s:,}")
-            change = st.checkbox("Change the learning rates", key="ckpt_fork_change_lr",
-                                 help="Often the fix when training wobbles: lower α or β by 2 to 10 times.")
+            change = st.checkbox(
+                "Change the learning rates",
+                key="ckpt_fork_change_lr",
+                help="Often the fix when training wobbles: lower α or β by 2 to 10 times.",
+            )
             if change:
                 a, b = st.columns(2)
-                a.number_input("α (D)", min_value=1e-6, max_value=0.1, value=float(cfg.lr_d), step=1e-5,
-                               format="%.2e", key="ckpt_fork_lr_d", help="Learning rate of the judge (discriminator).")
-                b.number_input("β (G)", min_value=1e-6, max_value=0.1, value=float(cfg.lr_g), step=1e-5,
-                               format="%.2e", key="ckpt_fork_lr_g", help="Learning rate of the generator.")
-            st.button("Fork from this checkpoint", key="ckpt_fork", icon=":material/fork_right:",
-                      on_click=_do_fork, args=(r["id"],))
+                a.number_input(
+                    "α (D)",
+                    min_value=1e-6,
+                    max_value=0.1,
+                    value=float(cfg.lr_d),
+                    step=1e-5,
+                    format="%.2e",
+                    key="ckpt_fork_lr_d",
+                    help="Learning rate of the judge (discriminator).",
+                )
+                b.number_input(
+                    "β (G)",
+                    min_value=1e-6,
+                    max_value=0.1,
+                    value=float(cfg.lr_g),
+                    step=1e-5,
+                    format="%.2e",
+                    key="ckpt_fork_lr_g",
+                    help="Learning rate of the generator.",
+                )
+            st.button(
+                "Fork from this checkpoint",
+                key="ckpt_fork",
+                icon=":material/fork_right:",
+                on_click=_do_fork,
+                args=(r["id"],),
+            )
 
 
 # ---- housekeeping ---------------------------------------------------------------------------------------
@@ -464,12 +574,23 @@ def housekeeping(all_runs: list[dict], current: str | None, unlocked: bool) -> N
     sizes = {r["id"]: Run(Path(r["path"])).disk_bytes() for r in all_runs}
     with st.container(key="ckpt_runs_table"):
         st.dataframe(
-            [{"Run": r["id"], "State": r["state"], "Step": f"{r['step']:,} / {r['steps']:,}",
-              "Snapshots": r["snapshots"], "Forked from": (r["parent"] or {}).get("run_id", ""),
-              "On disk": human_bytes(sizes[r["id"]])} for r in all_runs],
-            hide_index=True)
-        st.caption(f"{len(all_runs)} run{'s' if len(all_runs) != 1 else ''}, "
-                   f"{human_bytes(sum(sizes.values()))} on disk in total.")
+            [
+                {
+                    "Run": r["id"],
+                    "State": r["state"],
+                    "Step": f"{r['step']:,} / {r['steps']:,}",
+                    "Snapshots": r["snapshots"],
+                    "Forked from": (r["parent"] or {}).get("run_id", ""),
+                    "On disk": human_bytes(sizes[r["id"]]),
+                }
+                for r in all_runs
+            ],
+            hide_index=True,
+        )
+        st.caption(
+            f"{len(all_runs)} run{'s' if len(all_runs) != 1 else ''}, "
+            f"{human_bytes(sum(sizes.values()))} on disk in total."
+        )
     msg = st.session_state.pop("ckpt_delete_msg", None)
     if msg:
         (st.success if msg[0] == "success" else st.error)(msg[1])
@@ -479,8 +600,9 @@ def housekeeping(all_runs: list[dict], current: str | None, unlocked: bool) -> N
     ids = [r["id"] for r in all_runs]
     _keep_valid("ckpt_delete_run", ids, current if current in ids else ids[0])
     c1, c2 = st.columns([2, 1])
-    rid = c1.selectbox("Run to delete", ids, key="ckpt_delete_run",
-                       format_func=lambda i: f"{i}  ·  {human_bytes(sizes[i])}")
+    rid = c1.selectbox(
+        "Run to delete", ids, key="ckpt_delete_run", format_func=lambda i: f"{i}  ·  {human_bytes(sizes[i])}"
+    )
     sure = c1.checkbox(f"Yes, delete {rid} and all its files. This cannot be undone.", key="ckpt_delete_confirm")
     c2.button("Delete run", key="ckpt_delete", icon=":material/delete:", disabled=not sure, on_click=_do_delete)
 
@@ -490,24 +612,30 @@ def main() -> None:
     st.title("Checkpoints")
     all_runs = runs()
     if not all_runs:
-        st.info("No runs yet. Train one first: its snapshots appear here while it learns, and you can scrub "
-                "back through its whole training time.")
+        st.info(
+            "No runs yet. Train one first: its snapshots appear here while it learns, and you can scrub "
+            "back through its whole training time."
+        )
         _train_link("Start a run on the Train page")
         return
-    st.caption("Move through your model's training time, hold one point fixed and watch it grow, "
-               "then keep the moment you like best and go on from there.")
+    st.caption(
+        "Move through your model's training time, hold one point fixed and watch it grow, "
+        "then keep the moment you like best and go on from there."
+    )
     r = pick_run("ckpt_run", "Run")
     if r is None:
-        st.info("None of your runs has saved a snapshot yet. The first one appears a few moments after "
-                "training starts.")
+        st.info(
+            "None of your runs has saved a snapshot yet. The first one appears a few moments after training starts."
+        )
         _train_link()
     else:
         run = Run(Path(r["path"]))
         cfg = run.config
-        st.markdown(f"{state_badge(r['state'])} &nbsp; {cfg.dataset} · {cfg.model} · {cfg.loss} loss · "
-                    f"step **{r['step']:,}** of {cfg.steps:,} · {r['snapshots']} snapshots"
-                    + (f" · forked from {cfg.parent.get('run_id')} at step {cfg.parent.get('step'):,}"
-                       if cfg.parent else ""))
+        st.markdown(
+            f"{state_badge(r['state'])} &nbsp; {cfg.dataset} · {cfg.model} · {cfg.loss} loss · "
+            f"step **{r['step']:,}** of {cfg.steps:,} · {r['snapshots']} snapshots"
+            + (f" · forked from {cfg.parent.get('run_id')} at step {cfg.parent.get('step'):,}" if cfg.parent else "")
+        )
         z, label, what = chosen_latent(cfg)
         scrub(str(run.path), z, label, what)
         st.subheader("Timelapse")

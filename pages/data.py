@@ -51,8 +51,17 @@ def saved_preview(name: str, created: str) -> np.ndarray:
 # ---- built-ins ---------------------------------------------------------------------------------
 def builtin_section() -> None:
     st.subheader("Built-in datasets")
-    name = st.segmented_control("Dataset", list(data.BUILTIN), key="builtin_pick", default="digits",
-                                format_func=data.display_name, label_visibility="collapsed") or "digits"
+    name = (
+        st.segmented_control(
+            "Dataset",
+            list(data.BUILTIN),
+            key="builtin_pick",
+            default="digits",
+            format_func=data.display_name,
+            label_visibility="collapsed",
+        )
+        or "digits"
+    )
     info = next(i for i in data.list_datasets() if i.name == name)
     left, right = st.columns([2, 3])
     with left:
@@ -90,18 +99,31 @@ def download(name: str) -> None:
 def upload_options() -> data.PreprocessOptions:
     c1, c2, c3, c4 = st.columns(4)
     with c1:
-        size = st.selectbox("Image size (pixels)", list(data.UPLOAD_SIZES), index=1, key="opt_size",
-                            help="Every picture becomes a square of this many pixels. Smaller trains faster.")
+        size = st.selectbox(
+            "Image size (pixels)",
+            list(data.UPLOAD_SIZES),
+            index=1,
+            key="opt_size",
+            help="Every picture becomes a square of this many pixels. Smaller trains faster.",
+        )
     with c2:
         mode = st.radio("Colour or grayscale", list(MODES), key="opt_mode", horizontal=True)
     with c3:
-        crop = st.radio("Make it square by", list(CROPS), key="opt_crop", horizontal=True,
-                        help=" ".join(f"{k}: {v}" for k, v in CROP_HELP.items()))
+        crop = st.radio(
+            "Make it square by",
+            list(CROPS),
+            key="opt_crop",
+            horizontal=True,
+            help=" ".join(f"{k}: {v}" for k, v in CROP_HELP.items()),
+        )
         st.caption(CROP_HELP[crop])
     with c4:
-        flip = st.checkbox("Also use mirror images", key="opt_flip",
-                           help="While training, each picture is flipped left-to-right half of the time. "
-                                "Good for landscapes, faces and objects; bad for text and digits.")
+        flip = st.checkbox(
+            "Also use mirror images",
+            key="opt_flip",
+            help="While training, each picture is flipped left-to-right half of the time. "
+            "Good for landscapes, faces and objects; bad for text and digits.",
+        )
     return data.PreprocessOptions(image_size=int(size), mode=MODES[mode], crop=CROPS[crop], flip=bool(flip))
 
 
@@ -155,8 +177,13 @@ def show_report(rep: data.IngestReport | None, error: str | None) -> None:
 
 
 def save_form(uploads, opts: data.PreprocessOptions) -> None:
-    name = st.text_input("Dataset name", key="dataset_name", max_chars=64, placeholder="e.g. my_drawings",
-                         help="Letters, digits, '-' and '_'. You will pick it by this name on the Train page.")
+    name = st.text_input(
+        "Dataset name",
+        key="dataset_name",
+        max_chars=64,
+        placeholder="e.g. my_drawings",
+        help="Letters, digits, '-' and '_'. You will pick it by this name on the Train page.",
+    )
     safe = data.safe_dataset_name(name)
     exists = bool(safe) and data.saved_dataset_dir(safe) is not None
     if name.strip() and safe and safe != name.strip():
@@ -165,29 +192,38 @@ def save_form(uploads, opts: data.PreprocessOptions) -> None:
     already = st.session_state.get("just_saved", ("",))[0] == safe  # these files, these options, this name
     if exists and not already:
         overwrite = st.checkbox(f"Replace the existing dataset '{safe}'", key="overwrite_dataset")
-    if st.button("Save dataset", key="save_dataset", type="primary", icon=":material/save:",
-                 disabled=not name.strip() or already):
+    if st.button(
+        "Save dataset", key="save_dataset", type="primary", icon=":material/save:", disabled=not name.strip() or already
+    ):
         bar = st.progress(0.0, text="Saving…")
         try:
             files = [(f.name, f.getvalue()) for f in uploads]
-            rep = data.ingest_upload(files, name, opts, progress=lambda f, t: bar.progress(f, text=t),
-                                     overwrite=overwrite)
+            rep = data.ingest_upload(
+                files, name, opts, progress=lambda f, t: bar.progress(f, text=t), overwrite=overwrite
+            )
         except StudioError as e:
             bar.empty()
             st.error(str(e))
             return
         bar.empty()
-        st.session_state["dataset"] = rep.name         # the Train page preselects it
+        st.session_state["dataset"] = rep.name  # the Train page preselects it
         st.session_state["just_saved"] = (rep.name, rep.used)
         st.rerun()  # redraw with the Save button done and the new dataset listed below
 
 
 def upload_section() -> None:
     st.subheader("Your own images")
-    st.markdown(f"Upload pictures or a zip of pictures (PNG, JPEG, GIF, BMP, WebP; up to {data.MAX_UPLOAD_MB} MB "
-                f"in total). You need at least {data.MIN_IMAGES}; a few hundred or more works better.")
-    uploads = st.file_uploader("Images or a zip of images", type=UPLOAD_TYPES, accept_multiple_files=True,
-                               key="upload_files", label_visibility="collapsed")
+    st.markdown(
+        f"Upload pictures or a zip of pictures (PNG, JPEG, GIF, BMP, WebP; up to {data.MAX_UPLOAD_MB} MB "
+        f"in total). You need at least {data.MIN_IMAGES}; a few hundred or more works better."
+    )
+    uploads = st.file_uploader(
+        "Images or a zip of images",
+        type=UPLOAD_TYPES,
+        accept_multiple_files=True,
+        key="upload_files",
+        label_visibility="collapsed",
+    )
     opts = upload_options()
     if uploads:
         result = dry_run(uploads, opts)
@@ -217,7 +253,9 @@ def saved_section() -> None:
         with st.container(border=True, key=f"saved_{info.name}"):
             c1, c2, c3 = st.columns([3, 4, 2])
             with c1:
-                st.markdown(f"**{info.name}**  \n{info.count:,} images · {info.image_size}×{info.image_size} px · {kind}")
+                st.markdown(
+                    f"**{info.name}**  \n{info.count:,} images · {info.image_size}×{info.image_size} px · {kind}"
+                )
                 if info.count < data.SMALL_DATASET:
                     st.caption("A small set: turn on DiffAugment when you train on it.")
             with c2:

@@ -10,18 +10,40 @@ from studio.train.runs import Run, human_bytes
 from ui.common import job_manager, page_link, passphrase_ok, runs, state_badge, unlocked, use_app_navigation
 
 NEXT_STEPS = [
-    ("pages/data.py", "1 · Data", ":material/photo_library:", "Use the built-in digits, download a classic, or upload your own pictures."),
-    ("pages/train.py", "2 · Train", ":material/model_training:", "Pick a model and a preset, press Start training, watch it learn."),
-    ("pages/checkpoints.py", "3 · Checkpoints", ":material/history:", "Scrub through training time; keep the moment you like."),
-    ("pages/explore.py", "4 · Explore", ":material/explore:", "Play the trained generator like an instrument; export what you find."),
+    (
+        "pages/data.py",
+        "1 · Data",
+        ":material/photo_library:",
+        "Use the built-in digits, download a classic, or upload your own pictures.",
+    ),
+    (
+        "pages/train.py",
+        "2 · Train",
+        ":material/model_training:",
+        "Pick a model and a preset, press Start training, watch it learn.",
+    ),
+    (
+        "pages/checkpoints.py",
+        "3 · Checkpoints",
+        ":material/history:",
+        "Scrub through training time; keep the moment you like.",
+    ),
+    (
+        "pages/explore.py",
+        "4 · Explore",
+        ":material/explore:",
+        "Play the trained generator like an instrument; export what you find.",
+    ),
 ]
 
 
 def intro():
     st.title("GAN Studio")
-    st.markdown("Train your own **generative adversarial network** on your own pictures, then explore what it learned. "
-                "A *generator* learns to draw; a *judge* learns to tell its drawings from the real thing; each makes "
-                "the other better.")
+    st.markdown(
+        "Train your own **generative adversarial network** on your own pictures, then explore what it learned. "
+        "A *generator* learns to draw; a *judge* learns to tell its drawings from the real thing; each makes "
+        "the other better."
+    )
     cols = st.columns(len(NEXT_STEPS))
     for col, (path, label, icon, text) in zip(cols, NEXT_STEPS):
         with col.container(border=True, height="stretch"):
@@ -40,9 +62,15 @@ def run_card(r: dict):
         with body:
             st.markdown(f"**{r['id']}**")
             st.markdown(f"{state_badge(r['state'])} &nbsp; step **{r['step']:,}** of {r['steps']:,}")
-            st.caption(f"{display_name(str(r['dataset']))} · {r['model']} · {r['loss']} loss · "
-                       f"{human_bytes(Run(r['path']).disk_bytes())} on disk"
-                       + (f" · forked from {r['parent'].get('run_id')} at step {r['parent'].get('step')}" if r["parent"] else ""))
+            st.caption(
+                f"{display_name(str(r['dataset']))} · {r['model']} · {r['loss']} loss · "
+                f"{human_bytes(Run(r['path']).disk_bytes())} on disk"
+                + (
+                    f" · forked from {r['parent'].get('run_id')} at step {r['parent'].get('step')}"
+                    if r["parent"]
+                    else ""
+                )
+            )
             if r["state"] in ("interrupted", "failed") and r["message"]:
                 st.caption(r["message"])
             with st.container(horizontal=True, gap="small"):
@@ -54,9 +82,17 @@ def run_card(r: dict):
                 if r["snapshots"] and st.button("Explore", key=f"explore_{r['id']}", icon=":material/explore:"):
                     st.session_state["selected_run"] = r["id"]
                     st.switch_page("pages/explore.py")
-                if r["state"] == "interrupted" and unlocked() and st.button("Resume", key=f"resume_{r['id']}", type="primary",
-                                                             icon=":material/play_arrow:",
-                                                             help="Continue from its last checkpoint."):
+                if (
+                    r["state"] == "interrupted"
+                    and unlocked()
+                    and st.button(
+                        "Resume",
+                        key=f"resume_{r['id']}",
+                        type="primary",
+                        icon=":material/play_arrow:",
+                        help="Continue from its last checkpoint.",
+                    )
+                ):
                     _resume(r["id"])
 
 
@@ -75,14 +111,18 @@ def main():
     rs = runs()
     st.subheader("Your runs")
     if not rs:
-        st.info("No runs yet. The quickest start: **Train** → dataset *digits*, preset *quick-sketch* → "
-                "**Start training**. Recognisable digits appear within about two minutes on a laptop.")
+        st.info(
+            "No runs yet. The quickest start: **Train** → dataset *digits*, preset *quick-sketch* → "
+            "**Start training**. Recognisable digits appear within about two minutes on a laptop."
+        )
         page_link("pages/train.py", label="Go to Train", icon=":material/arrow_forward:")
         return
     interrupted = [r for r in rs if r["state"] == "interrupted"]
     if interrupted:
-        st.warning(f"{len(interrupted)} run(s) were interrupted when the studio last stopped. "
-                   "Each can resume from its last checkpoint.")
+        st.warning(
+            f"{len(interrupted)} run(s) were interrupted when the studio last stopped. "
+            "Each can resume from its last checkpoint."
+        )
         passphrase_ok("home")
     cols = st.columns(2)
     for i, r in enumerate(rs):

@@ -27,8 +27,20 @@ LOSS_HELP = {
     "wgan-gp": "Wasserstein with gradient penalty: smooth, stable, 5 judge steps per generator step.",
     "hinge": "Hinge loss: the choice for spectral-norm models.",
 }
-ADVANCED = ("lr_d", "lr_g", "batch_size", "z_dim", "n_critic", "update", "image_size", "seed", "precision",
-            "checkpoint_every", "steps", "time_budget")
+ADVANCED = (
+    "lr_d",
+    "lr_g",
+    "batch_size",
+    "z_dim",
+    "n_critic",
+    "update",
+    "image_size",
+    "seed",
+    "precision",
+    "checkpoint_every",
+    "steps",
+    "time_budget",
+)
 UPDATE_LABELS = {"simultaneous": "Together (one fake batch, faster)", "alternating": "Judge first, then generator"}
 LIVE_STATES = ("queued", "starting", "running", "paused", "stopping")
 # The live panel follows the run every second, the loss chart too unless redrawing it would take more
@@ -77,63 +89,114 @@ def setup_form() -> RunConfig | None:
 
     c1, c2, c3, c4 = st.columns(4)
     with c1:
-        ds_name = st.selectbox("Dataset", names, key="train_dataset", format_func=data.display_name,
-                               on_change=_match_dataset_size, help="The pictures the GAN learns to imitate.")
+        ds_name = st.selectbox(
+            "Dataset",
+            names,
+            key="train_dataset",
+            format_func=data.display_name,
+            on_change=_match_dataset_size,
+            help="The pictures the GAN learns to imitate.",
+        )
         info = infos[ds_name]
         st.caption(info.description)
     with c2:
-        st.selectbox("Preset", list(PRESETS), key="train_preset", on_change=_apply_preset,
-                     help="A starting point for every setting; you can still change them below.")
+        st.selectbox(
+            "Preset",
+            list(PRESETS),
+            key="train_preset",
+            on_change=_apply_preset,
+            help="A starting point for every setting; you can still change them below.",
+        )
         st.caption(PRESET_HELP.get(st.session_state["train_preset"], ""))
     with c3:
         model = st.selectbox("Model", MODELS, key="train_model", help="The shape of the two networks.")
         st.caption(MODEL_HELP[model])
     with c4:
-        loss = st.selectbox("Loss", LOSSES, key="train_loss", on_change=_apply_loss_defaults,
-                            help="The rules of the game between the generator and the judge.")
+        loss = st.selectbox(
+            "Loss",
+            LOSSES,
+            key="train_loss",
+            on_change=_apply_loss_defaults,
+            help="The rules of the game between the generator and the judge.",
+        )
         st.caption(LOSS_HELP[loss])
 
     o1, o2 = st.columns(2)
     with o1:
-        conditional = st.checkbox("Conditional (learn each class separately)", key="train_conditional",
-                                  disabled=not info.labelled,
-                                  help="Lets you ask for a particular digit or kind later. Needs labelled data.")
+        conditional = st.checkbox(
+            "Conditional (learn each class separately)",
+            key="train_conditional",
+            disabled=not info.labelled,
+            help="Lets you ask for a particular digit or kind later. Needs labelled data.",
+        )
     with o2:
         small = info.count is not None and info.count < data.SMALL_DATASET
         st.session_state.setdefault("train_diffaugment", small)
-        diffaug = st.checkbox("DiffAugment (for small datasets)", key="train_diffaugment",
-                              help="Randomly shifts colours, moves and cuts out parts of every image the judge "
-                                   "sees, so it cannot simply memorise a small dataset (Zhao et al. 2020).")
+        diffaug = st.checkbox(
+            "DiffAugment (for small datasets)",
+            key="train_diffaugment",
+            help="Randomly shifts colours, moves and cuts out parts of every image the judge "
+            "sees, so it cannot simply memorise a small dataset (Zhao et al. 2020).",
+        )
         if small and not diffaug:
             st.caption(f"This dataset has {info.count:,} images: turning DiffAugment on usually helps below 1,000.")
 
     with st.expander("Advanced"):
         a1, a2, a3, a4 = st.columns(4)
         with a1:
-            st.number_input("α — judge (D) learning rate", key="train_lr_d", min_value=1e-6, max_value=0.1,
-                            format="%.6f", step=1e-5)
-            st.number_input("β — generator (G) learning rate", key="train_lr_g", min_value=1e-6, max_value=0.1,
-                            format="%.6f", step=1e-5)
+            st.number_input(
+                "α — judge (D) learning rate", key="train_lr_d", min_value=1e-6, max_value=0.1, format="%.6f", step=1e-5
+            )
+            st.number_input(
+                "β — generator (G) learning rate",
+                key="train_lr_g",
+                min_value=1e-6,
+                max_value=0.1,
+                format="%.6f",
+                step=1e-5,
+            )
             st.number_input("Batch size", key="train_batch_size", min_value=1, max_value=1024, step=8)
         with a2:
-            st.number_input("Latent size", key="train_z_dim", min_value=2, max_value=512, step=1,
-                            help="How many numbers describe one picture.")
-            st.number_input("Judge steps per generator step (n_critic)", key="train_n_critic", min_value=1,
-                            max_value=10, step=1)
-            st.selectbox("How the two learn", list(UPDATE_LABELS), key="train_update", format_func=UPDATE_LABELS.get,
-                         help="Together: judge and generator learn from the same generated batch in one pass "
-                              "(about 15-25% faster a step). Judge first: the generator learns from fresh "
-                              "pictures after the judge has updated (the 2014 paper's order). With more than "
-                              "one judge step per generator step they always take turns.")
+            st.number_input(
+                "Latent size",
+                key="train_z_dim",
+                min_value=2,
+                max_value=512,
+                step=1,
+                help="How many numbers describe one picture.",
+            )
+            st.number_input(
+                "Judge steps per generator step (n_critic)", key="train_n_critic", min_value=1, max_value=10, step=1
+            )
+            st.selectbox(
+                "How the two learn",
+                list(UPDATE_LABELS),
+                key="train_update",
+                format_func=UPDATE_LABELS.get,
+                help="Together: judge and generator learn from the same generated batch in one pass "
+                "(about 15-25% faster a step). Judge first: the generator learns from fresh "
+                "pictures after the judge has updated (the 2014 paper's order). With more than "
+                "one judge step per generator step they always take turns.",
+            )
             sizes = [28, 32, 64, 128] if model == "mlp" else [32, 64, 128]
             if st.session_state.get("train_image_size") not in sizes:
                 st.session_state["train_image_size"] = 32
             st.selectbox("Image size (pixels)", sizes, key="train_image_size")
         with a3:
-            st.number_input("Seed", key="train_seed", min_value=0, max_value=2**31 - 1, step=1,
-                            help="The same seed and settings train the same way again.")
-            st.selectbox("Precision", ["float32", "mixed_bfloat16", "mixed_float16"], key="train_precision",
-                         help="mixed_bfloat16 is faster on recent Intel CPUs; mixed_float16 is for GPUs.")
+            st.number_input(
+                "Seed",
+                key="train_seed",
+                min_value=0,
+                max_value=2**31 - 1,
+                step=1,
+                help="The same seed and settings train the same way again.",
+            )
+            st.selectbox(
+                "Precision",
+                ["float32", "mixed_bfloat16", "mixed_float16"],
+                key="train_precision",
+                help="mixed_bfloat16 is faster on recent Intel CPUs; mixed_float16 is for GPUs.",
+            )
             st.number_input("Checkpoint every (steps)", key="train_checkpoint_every", min_value=1, step=50)
         with a4:
             st.number_input("Steps", key="train_steps", min_value=1, max_value=10_000_000, step=100)
@@ -142,12 +205,21 @@ def setup_form() -> RunConfig | None:
     ss = st.session_state
     try:
         cfg = from_preset(
-            ss["train_preset"], dataset=ds_name, model=model, loss=loss, conditional=bool(conditional),
+            ss["train_preset"],
+            dataset=ds_name,
+            model=model,
+            loss=loss,
+            conditional=bool(conditional),
             diffaugment="color,translation,cutout" if diffaug else "",
-            **{k: ss[f"train_{k}"] for k in ADVANCED})
+            **{k: ss[f"train_{k}"] for k in ADVANCED},
+        )
         # Widgets are the truth: undo loss defaults that from_preset might have layered on.
-        cfg = cfg.replace(n_critic=int(ss["train_n_critic"]), lr_d=float(ss["train_lr_d"]),
-                          lr_g=float(ss["train_lr_g"]), time_budget=float(ss["train_time_budget"]))
+        cfg = cfg.replace(
+            n_critic=int(ss["train_n_critic"]),
+            lr_d=float(ss["train_lr_d"]),
+            lr_g=float(ss["train_lr_g"]),
+            time_budget=float(ss["train_time_budget"]),
+        )
         return cfg.validate()
     except StudioError as e:
         st.error(str(e))
@@ -209,10 +281,19 @@ def _hints(state: dict, rows: list[dict], loss: str) -> list[str]:
         g = [r["g_loss"] for r in recent]
         half = len(recent) // 2
         if sum(d[half:]) / (len(d) - half) < 0.1 and sum(g[half:]) / (len(g) - half) > sum(g[:half]) / half:
-            out.append(("warning", "The judge is winning: D loss is near 0 and G loss keeps climbing, so the "
-                                   "generator gets little to learn from. Try a lower α (judge learning rate), "
-                                   "DiffAugment, or more data."))
-        if recent and all(r.get("d_fake", 0) < 0.02 for r in recent[-5:]) and all(r.get("d_real", 1) > 0.98 for r in recent[-5:]):
+            out.append(
+                (
+                    "warning",
+                    "The judge is winning: D loss is near 0 and G loss keeps climbing, so the "
+                    "generator gets little to learn from. Try a lower α (judge learning rate), "
+                    "DiffAugment, or more data.",
+                )
+            )
+        if (
+            recent
+            and all(r.get("d_fake", 0) < 0.02 for r in recent[-5:])
+            and all(r.get("d_real", 1) > 0.98 for r in recent[-5:])
+        ):
             out.append(("warning", "The judge tells real from generated perfectly; training has likely collapsed."))
     return out
 
@@ -231,12 +312,14 @@ def controls(rid: str, state: dict):
             mgr.resume(rid)
             st.rerun()
         if s in ("interrupted", "stopped", "budget", "failed", "completed") and state.get("can_resume"):
-            if cols[0].button("Resume", key="resume", icon=":material/play_arrow:",
-                              help="Continue from the last checkpoint."):
+            if cols[0].button(
+                "Resume", key="resume", icon=":material/play_arrow:", help="Continue from the last checkpoint."
+            ):
                 mgr.resume_run(rid)
                 st.rerun()
-        if s in ("queued", "starting", "running", "paused") and cols[1].button("Stop", key="stop", icon=":material/stop:",
-                                                                             help="Stop and keep a checkpoint."):
+        if s in ("queued", "starting", "running", "paused") and cols[1].button(
+            "Stop", key="stop", icon=":material/stop:", help="Stop and keep a checkpoint."
+        ):
             mgr.stop(rid)
             st.rerun()
     except StudioError as e:
@@ -244,10 +327,24 @@ def controls(rid: str, state: dict):
     if s in ("running", "paused"):
         with cols[3].popover("Change learning rates", icon=":material/tune:"):
             lr = state.get("lr") or {}
-            a = st.number_input("α — judge (D)", value=float(lr.get("lr_d") or 2e-4), min_value=1e-6, max_value=0.1,
-                                format="%.6f", step=1e-5, key="live_lr_d")
-            b = st.number_input("β — generator (G)", value=float(lr.get("lr_g") or 2e-4), min_value=1e-6,
-                                max_value=0.1, format="%.6f", step=1e-5, key="live_lr_g")
+            a = st.number_input(
+                "α — judge (D)",
+                value=float(lr.get("lr_d") or 2e-4),
+                min_value=1e-6,
+                max_value=0.1,
+                format="%.6f",
+                step=1e-5,
+                key="live_lr_d",
+            )
+            b = st.number_input(
+                "β — generator (G)",
+                value=float(lr.get("lr_g") or 2e-4),
+                min_value=1e-6,
+                max_value=0.1,
+                format="%.6f",
+                step=1e-5,
+                key="live_lr_g",
+            )
             if st.button("Apply", key="apply_lr"):
                 try:
                     mgr.set_learning_rates(rid, lr_d=a, lr_g=b)
@@ -270,9 +367,17 @@ def gather(rid: str) -> tuple[dict, list[dict], str | None, int | None, RunConfi
             grid, grid_step = latest, int(latest.stem.split("_")[1])
     else:
         cfg = run.config
-        state = {"state": disk.get("state", "unknown"), "step": disk.get("step", 0), "total": cfg.steps,
-                 "message": disk.get("message", ""), "images_per_s": None, "eta_s": None, "lr": {},
-                 "queue_position": 0, "external": disk.get("external", False)}
+        state = {
+            "state": disk.get("state", "unknown"),
+            "step": disk.get("step", 0),
+            "total": cfg.steps,
+            "message": disk.get("message", ""),
+            "images_per_s": None,
+            "eta_s": None,
+            "lr": {},
+            "queue_position": 0,
+            "external": disk.get("external", False),
+        }
         rows = run.read_metrics()
         if rows:
             state["images_per_s"] = rows[-1].get("images_per_s")
@@ -334,20 +439,30 @@ def live_panel(rid: str, state: dict, rows: list[dict], grid, grid_step: int | N
         # The browser smooths (so the smoothing slider answers at once); without plotly.js served
         # (static serving off) Streamlit's chart draws it, smoothed here.
         fig = loss_spec(rows, smoothing=0.0 if src else smoothing, probabilistic=cfg.loss in ("ns", "minimax"))
-        fig["layout"]["uirevision"] = rid           # zoom survives updates, not a change of run
+        fig["layout"]["uirevision"] = rid  # zoom survives updates, not a change of run
         sig = f"{rid}:{len(rows)}:{rows[-1].get('step')}"
     png = _grid_png(grid) if grid else None
     livepanel(
-        "live_panel", progress=_progress(state, cfg), hints=hints,
+        "live_panel",
+        progress=_progress(state, cfg),
+        hints=hints,
         message=(state.get("message") or "") if s in ("queued", "starting", "stopping") else "",
-        chart=fig if src else None, chart_sig=sig or "", src=src, chart_every_s=CHART_EVERY_S,
+        chart=fig if src else None,
+        chart_sig=sig or "",
+        src=src,
+        chart_every_s=CHART_EVERY_S,
         chart_share=CHART_SHARE,
         chart_empty="The loss curves appear after the first step." if fig is None else "",
-        smoothing=smoothing, smoothing_help="Averages out the noise of single steps so trends show.",
-        grid=png, grid_empty="The sample grid appears once the models are built (a few seconds).",
+        smoothing=smoothing,
+        smoothing_help="Averages out the noise of single steps so trends show.",
+        grid=png,
+        grid_empty="The sample grid appears once the models are built (a few seconds).",
         grid_caption=f"Fixed-noise samples at step {grid_step:,} — the same noise every time, so you can watch "
-                     "them sharpen." if png else "",
-        on_smoothing=_smoothing_moved)
+        "them sharpen."
+        if png
+        else "",
+        on_smoothing=_smoothing_moved,
+    )
     if fig is not None and not src:
         st.plotly_chart(fig, key="loss_chart", config={"displaylogo": False})
 
@@ -396,7 +511,7 @@ def main():
         def live():
             now = gathered.pop() if gathered else gather(rid)
             if now[0]["state"] != shown:
-                st.rerun(scope="app")     # paused, resumed, stopped, finished (here or by another viewer)
+                st.rerun(scope="app")  # paused, resumed, stopped, finished (here or by another viewer)
             live_panel(rid, *now)
 
         live()

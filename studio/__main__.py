@@ -54,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a GAN (or resume one) into a run folder")
-    t.add_argument("--dataset", help="built-in name (digits, mnist, fashion_mnist, cifar10), a saved dataset's name, or a folder / .zip of images")
+    t.add_argument(
+        "--dataset",
+        help="built-in name (digits, mnist, fashion_mnist, cifar10), a saved dataset's name, or a folder / .zip of images",
+    )
     t.add_argument("--model", choices=MODELS)
     t.add_argument("--loss", choices=LOSSES)
     t.add_argument("--preset", choices=list(PRESETS))
@@ -71,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr-d", type=_lr, help="alpha: the discriminator's learning rate")
     t.add_argument("--lr-g", type=_lr, help="beta: the generator's learning rate")
     t.add_argument("--n-critic", type=_positive_int)
-    t.add_argument("--update", choices=UPDATES, help="simultaneous (one fake batch for D and G, default) or alternating")
+    t.add_argument(
+        "--update", choices=UPDATES, help="simultaneous (one fake batch for D and G, default) or alternating"
+    )
     t.add_argument("--conditional", action="store_true", default=None)
     t.add_argument("--diffaugment", help="comma list of color,translation,cutout")
     t.add_argument("--checkpoint-every", type=_positive_int)
@@ -113,8 +118,10 @@ class _ProgressBar:
         eta = (self.total - step) / sps if sps > 0 else float("nan")
         frac = step / max(self.total, 1)
         bar = "#" * int(frac * 24)
-        line = (f"[{bar:<24}] {step}/{self.total}  {sps:5.1f} steps/s  ETA {_fmt_secs(eta)}  "
-                f"D {m.get('d_loss', float('nan')):.3f}  G {m.get('g_loss', float('nan')):.3f}")
+        line = (
+            f"[{bar:<24}] {step}/{self.total}  {sps:5.1f} steps/s  ETA {_fmt_secs(eta)}  "
+            f"D {m.get('d_loss', float('nan')):.3f}  G {m.get('g_loss', float('nan')):.3f}"
+        )
         if self.tty:
             sys.stderr.write("\r" + line)
         else:
@@ -138,39 +145,69 @@ def cmd_train(a) -> int:
     from studio.train.loop import Hooks, train
     from studio.train.runs import Run
 
-    overrides = dict(dataset=a.dataset, model=a.model, loss=a.loss, steps=a.steps, time_budget=a.time_budget,
-                     batch_size=a.batch_size, seed=a.seed, precision=a.precision, xla=a.xla,
-                     image_size=a.image_size, z_dim=a.z_dim, lr_d=a.lr_d, lr_g=a.lr_g, n_critic=a.n_critic, update=a.update,
-                     conditional=a.conditional, diffaugment=a.diffaugment,
-                     checkpoint_every=a.checkpoint_every, snapshot_every=a.snapshot_every, log_every=a.log_every)
+    overrides = dict(
+        dataset=a.dataset,
+        model=a.model,
+        loss=a.loss,
+        steps=a.steps,
+        time_budget=a.time_budget,
+        batch_size=a.batch_size,
+        seed=a.seed,
+        precision=a.precision,
+        xla=a.xla,
+        image_size=a.image_size,
+        z_dim=a.z_dim,
+        lr_d=a.lr_d,
+        lr_g=a.lr_g,
+        n_critic=a.n_critic,
+        update=a.update,
+        conditional=a.conditional,
+        diffaugment=a.diffaugment,
+        checkpoint_every=a.checkpoint_every,
+        snapshot_every=a.snapshot_every,
+        log_every=a.log_every,
+    )
     if a.resume:
         if not a.run_dir:
             raise StudioError("--resume needs --run-dir, the folder of the run to continue.")
-        fixed = [f"--{k.replace('_', '-')}" for k, v in overrides.items()
-                 if v is not None and k not in ("steps", "time_budget", "lr_d", "lr_g")] + (["--preset"] if a.preset else [])
+        fixed = [
+            f"--{k.replace('_', '-')}"
+            for k, v in overrides.items()
+            if v is not None and k not in ("steps", "time_budget", "lr_d", "lr_g")
+        ] + (["--preset"] if a.preset else [])
         if fixed:
-            raise StudioError(f"--resume continues a run with its own settings, so {', '.join(fixed)} cannot change; "
-                              "only --steps, --time-budget, --lr-d and --lr-g can. Start a new run to change the rest.")
+            raise StudioError(
+                f"--resume continues a run with its own settings, so {', '.join(fixed)} cannot change; "
+                "only --steps, --time-budget, --lr-d and --lr-g can. Start a new run to change the rest."
+            )
         run = Run.open(a.run_dir)
         cfg = run.config
-        cfg = cfg.replace(steps=a.steps or cfg.steps,
-                          time_budget=a.time_budget if a.time_budget is not None else cfg.time_budget,
-                          lr_d=a.lr_d or cfg.lr_d, lr_g=a.lr_g or cfg.lr_g)
+        cfg = cfg.replace(
+            steps=a.steps or cfg.steps,
+            time_budget=a.time_budget if a.time_budget is not None else cfg.time_budget,
+            lr_d=a.lr_d or cfg.lr_d,
+            lr_g=a.lr_g or cfg.lr_g,
+        )
         start = run.latest_checkpoint_step() or 0
         if start >= cfg.steps:
             print(f"The run is already at step {start} of {cfg.steps}; pass a larger --steps to go on.")
             return 0
     else:
         if a.run_dir and Path(a.run_dir, "config.json").exists():
-            raise StudioError(f"There is already a run in {a.run_dir}. Add --resume to continue it, or choose another --run-dir.")
+            raise StudioError(
+                f"There is already a run in {a.run_dir}. Add --resume to continue it, or choose another --run-dir."
+            )
         cfg = from_preset(a.preset, **overrides)
     bar = _ProgressBar(cfg.steps, a.quiet)
-    hooks = Hooks(on_progress=bar.update,
-                  on_start=lambda run, step: print(f"Run {run.path}  starting at step {step}", file=sys.stderr))
+    hooks = Hooks(
+        on_progress=bar.update,
+        on_start=lambda run, step: print(f"Run {run.path}  starting at step {step}", file=sys.stderr),
+    )
     t0 = time.time()
     try:
-        result = train(cfg, run_dir=a.run_dir, hooks=hooks, resume=a.resume,
-                       lr_from_config=bool(a.resume and (a.lr_d or a.lr_g)))
+        result = train(
+            cfg, run_dir=a.run_dir, hooks=hooks, resume=a.resume, lr_from_config=bool(a.resume and (a.lr_d or a.lr_g))
+        )
     except KeyboardInterrupt:
         bar.close()
         print("Interrupted; resume with --resume from the last checkpoint.", file=sys.stderr)
@@ -200,8 +237,12 @@ def cmd_sample(a) -> int:
         np.savez_compressed(buf, images=images)
         atomic_write_bytes(out, buf.getvalue())
     else:
-        recipe = {"run_id": s.run.id, "snapshot_step": str(s.step), "seeds": f"{a.seed}..{a.seed + a.n - 1}",
-                  "psi": str(a.psi)}
+        recipe = {
+            "run_id": s.run.id,
+            "snapshot_step": str(s.step),
+            "seeds": f"{a.seed}..{a.seed + a.n - 1}",
+            "psi": str(a.psi),
+        }
         atomic_write_bytes(out, encode_png(make_grid(images), recipe))
     print(f"Wrote {a.n} images from step {s.step} to {out}")
     return 0

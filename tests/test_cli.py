@@ -16,15 +16,26 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _env(root: Path) -> dict:
     env = dict(os.environ)
-    env.update(STUDIO_RUNS_DIR=str(root / "runs"), STUDIO_DATA_DIR=str(root / "data"),
-               TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    env.update(
+        STUDIO_RUNS_DIR=str(root / "runs"),
+        STUDIO_DATA_DIR=str(root / "data"),
+        TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONUNBUFFERED="1",
+    )
     env.pop("PYTHONPATH", None)  # `python -m studio` from the repo root must work on its own
     return env
 
 
 def studio(root: Path, *args, timeout=300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "studio", *map(str, args)], cwd=REPO, env=_env(root),
-                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "studio", *map(str, args)],
+        cwd=REPO,
+        env=_env(root),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def _metric_steps(run_dir: Path) -> list[int]:
@@ -36,8 +47,20 @@ def cli_run(tmp_path_factory):
     """train --preset tiny --steps 20, then --resume --steps 30, through the CLI."""
     root = tmp_path_factory.mktemp("cli")
     run_dir = root / "R"
-    first = studio(root, "train", "--preset", "tiny", "--steps", 20, "--checkpoint-every", 10,
-                   "--snapshot-every", 10, "--run-dir", run_dir)
+    first = studio(
+        root,
+        "train",
+        "--preset",
+        "tiny",
+        "--steps",
+        20,
+        "--checkpoint-every",
+        10,
+        "--snapshot-every",
+        10,
+        "--run-dir",
+        run_dir,
+    )
     assert first.returncode == 0, first.stderr[-3000:]
     steps_after_first = _metric_steps(run_dir)
     second = studio(root, "train", "--run-dir", run_dir, "--resume", "--steps", 30)
@@ -61,11 +84,14 @@ def test_resume_continues_at_the_checkpoint_and_steps_is_the_total(cli_run):
     assert steps == sorted(set(steps)), steps
     assert steps[-1] == 30
     assert [s for s in steps if s > 20] == [25, 30]  # tiny logs every 5 steps: 21..25, 26..30
-    assert steps[:len(cli_run["steps_after_first"])] == cli_run["steps_after_first"]
+    assert steps[: len(cli_run["steps_after_first"])] == cli_run["steps_after_first"]
     assert json.loads((run_dir / "config.json").read_text())["steps"] == 30
     assert json.loads((run_dir / "status.json").read_text())["state"] == "completed"
     assert sorted(p.name for p in (run_dir / "checkpoints").glob("ckpt-*.index")) == [
-        "ckpt-10.index", "ckpt-20.index", "ckpt-30.index"]
+        "ckpt-10.index",
+        "ckpt-20.index",
+        "ckpt-30.index",
+    ]
 
 
 def test_resume_at_the_total_says_so_and_trains_nothing(cli_run):
@@ -120,8 +146,14 @@ def test_export_loads_in_plain_keras(cli_run):
         "x = np.asarray(x)\n"
         "import json; print(json.dumps([list(x.shape), str(x.dtype), float(x.min()), float(x.max())]))\n"
     )
-    p = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300,
-                       env={k: v for k, v in _env(root).items() if k != "PYTHONPATH"})
+    p = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in _env(root).items() if k != "PYTHONPATH"},
+    )
     assert p.returncode == 0, p.stderr[-2000:]
     shape, dtype, lo, hi = json.loads(p.stdout.strip().splitlines()[-1])
     assert shape == [3, 32, 32, 1] and dtype == "float32"
@@ -152,20 +184,24 @@ def _error_line(r: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("args, words", [
-    (["train", "--dataset", "nope", "--steps", "5", "--run-dir", "{tmp}/x"], "Unknown dataset 'nope'"),
-    (["train", "--steps", "abc"], "'abc' is not a whole number"),
-    (["train", "--steps", "0"], "must be at least 1"),
-    (["train", "--preset", "huge"], "invalid choice: 'huge'"),
-    (["train", "--resume"], "--resume needs --run-dir"),
-    (["train", "--resume", "--run-dir", "{tmp}/nothing-here"], "no run at"),
-    (["train", "--lr-d", "2"], "between 0 and 1"),
-    (["train", "--resume", "--run-dir", "{tmp}/x", "--batch-size", "8"], "--batch-size cannot change"),
-    (["sample", "--run-dir", "{tmp}/nothing-here", "--out", "{tmp}/x.npz"], "no run at"),
-    (["sample", "--run-dir", "{tmp}/x", "--out", "{tmp}/x.jpg"], "must end in .npz or .png"),
-    (["export", "--run-dir", "{tmp}/nothing-here", "--out", "{tmp}/g.keras"], "no run at"),
-    (["frobnicate"], "invalid choice: 'frobnicate'"),
-], ids=lambda v: v if isinstance(v, str) else "_".join(v)[:40])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["train", "--dataset", "nope", "--steps", "5", "--run-dir", "{tmp}/x"], "Unknown dataset 'nope'"),
+        (["train", "--steps", "abc"], "'abc' is not a whole number"),
+        (["train", "--steps", "0"], "must be at least 1"),
+        (["train", "--preset", "huge"], "invalid choice: 'huge'"),
+        (["train", "--resume"], "--resume needs --run-dir"),
+        (["train", "--resume", "--run-dir", "{tmp}/nothing-here"], "no run at"),
+        (["train", "--lr-d", "2"], "between 0 and 1"),
+        (["train", "--resume", "--run-dir", "{tmp}/x", "--batch-size", "8"], "--batch-size cannot change"),
+        (["sample", "--run-dir", "{tmp}/nothing-here", "--out", "{tmp}/x.npz"], "no run at"),
+        (["sample", "--run-dir", "{tmp}/x", "--out", "{tmp}/x.jpg"], "must end in .npz or .png"),
+        (["export", "--run-dir", "{tmp}/nothing-here", "--out", "{tmp}/g.keras"], "no run at"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "_".join(v)[:40],
+)
 def test_bad_arguments_exit_2_with_one_line(tmp_path, args, words):
     line = _error_line(studio(tmp_path, *[a.format(tmp=tmp_path) for a in args]))
     assert words in line
@@ -177,6 +213,16 @@ def test_training_into_an_existing_run_without_resume_is_refused(cli_run, tmp_pa
 
 
 def test_sampling_a_missing_snapshot_step_is_a_plain_error(cli_run):
-    line = _error_line(studio(cli_run["root"], "sample", "--run-dir", cli_run["run_dir"], "--snapshot", 7,
-                              "--out", cli_run["root"] / "y.npz"))
+    line = _error_line(
+        studio(
+            cli_run["root"],
+            "sample",
+            "--run-dir",
+            cli_run["run_dir"],
+            "--snapshot",
+            7,
+            "--out",
+            cli_run["root"] / "y.npz",
+        )
+    )
     assert "no snapshot at step 7" in line

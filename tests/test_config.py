@@ -49,21 +49,24 @@ def test_unknown_preset_is_a_plain_error():
         from_preset("nope")
 
 
-@pytest.mark.parametrize("changes, words", [
-    (dict(model="vae"), "Unknown model"),
-    (dict(loss="l2"), "Unknown loss"),
-    (dict(precision="int8"), "Unknown precision"),
-    (dict(model="dcgan", image_size=48), "32, 64 or 128"),
-    (dict(model="mlp", image_size=4), "8 to 128"),
-    (dict(channels=2), "1 channel"),
-    (dict(steps=0), "Steps must be a whole number"),
-    (dict(batch_size=2.5), "Batch size must be a whole number"),
-    (dict(lr_d=0.0), "Learning rate lr_d"),
-    (dict(lr_g=1.5), "Learning rate lr_g"),
-    (dict(ema_decay=1.0), "EMA decay"),
-    (dict(time_budget=-1), "time budget"),
-    (dict(diffaugment="color,zoom"), "DiffAugment"),
-])
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        (dict(model="vae"), "Unknown model"),
+        (dict(loss="l2"), "Unknown loss"),
+        (dict(precision="int8"), "Unknown precision"),
+        (dict(model="dcgan", image_size=48), "32, 64 or 128"),
+        (dict(model="mlp", image_size=4), "8 to 128"),
+        (dict(channels=2), "1 channel"),
+        (dict(steps=0), "Steps must be a whole number"),
+        (dict(batch_size=2.5), "Batch size must be a whole number"),
+        (dict(lr_d=0.0), "Learning rate lr_d"),
+        (dict(lr_g=1.5), "Learning rate lr_g"),
+        (dict(ema_decay=1.0), "EMA decay"),
+        (dict(time_budget=-1), "time budget"),
+        (dict(diffaugment="color,zoom"), "DiffAugment"),
+    ],
+)
 def test_validation_errors_are_plain_sentences(changes, words):
     with pytest.raises(StudioError, match=words):
         RunConfig().replace(**changes).validate()

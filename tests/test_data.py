@@ -30,6 +30,7 @@ def distinct_colors(n):
 
 # --- digits -------------------------------------------------------------------------------------
 
+
 def test_digits_shape_labels_and_range():
     ds = D.load_dataset("digits", 32)
     assert ds.images.shape == (1797, 32, 32, 1) and ds.images.dtype == np.uint8
@@ -69,6 +70,7 @@ def test_unknown_name_lists_what_exists():
 
 # --- keras built-ins: offline and cache -------------------------------------------------------
 
+
 def test_mnist_offline_is_one_plain_sentence(monkeypatch):
     import keras
 
@@ -82,7 +84,8 @@ def test_mnist_offline_is_one_plain_sentence(monkeypatch):
         D.load_dataset("mnist", 28)
     assert str(e.value) == (
         "Could not download MNIST: this machine is offline or the download site is unreachable. "
-        "Use the built-in 'digits' dataset, or upload your own images on the Data page.")
+        "Use the built-in 'digits' dataset, or upload your own images on the Data page."
+    )
 
 
 def test_keras_download_is_cached_as_npz(monkeypatch, data_home):
@@ -121,6 +124,7 @@ def test_prewritten_cache_is_used_without_keras(data_home):
 
 # --- pipeline -----------------------------------------------------------------------------------
 
+
 def small_ds(n=10, flip=False, labels=True):
     rng = np.random.default_rng(1)
     x = rng.integers(0, 256, (n, 8, 8, 1), dtype=np.uint8)
@@ -155,7 +159,7 @@ def test_pipeline_range_shapes_and_determinism():
 
 def test_pipeline_batch_bigger_than_dataset_and_unlabelled():
     ds = small_ds(n=5, labels=False)
-    (x, y), = take(D.make_pipeline(ds, 16, seed=0), 1)
+    ((x, y),) = take(D.make_pipeline(ds, 16, seed=0), 1)
     assert x.shape == (16, 8, 8, 1) and (y == 0).all()
 
 
@@ -170,6 +174,7 @@ def test_pipeline_flip_is_seeded():
 
 
 # --- folders, zips and saved datasets -----------------------------------------------------------
+
 
 def test_folder_loading_reports_skipped(tmp_path):
     folder = tmp_path / "pics"

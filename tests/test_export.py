@@ -45,11 +45,11 @@ def test_label_frame_adds_a_band_below_and_keeps_the_image():
     img = np.full((32, 32, 1), 200, np.uint8)
     out = export.label_frame(img, "step 1200", scale_to=256)
     assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3
-    assert out.shape[1] == 256 and out.shape[0] > 256           # 8x nearest upscale plus the band
-    assert (out[:256] == 200).all()                              # the picture itself is untouched
+    assert out.shape[1] == 256 and out.shape[0] > 256  # 8x nearest upscale plus the band
+    assert (out[:256] == 200).all()  # the picture itself is untouched
     band = out[256:]
-    assert band.mean() < 80                                      # a dark band...
-    assert band.max() > 200                                      # ...with light text on it
+    assert band.mean() < 80  # a dark band...
+    assert band.max() > 200  # ...with light text on it
 
 
 def test_label_text_changes_pixels():
@@ -64,9 +64,9 @@ def test_label_text_changes_pixels():
 
 def test_upscale_is_nearest_by_a_whole_factor_and_never_shrinks():
     img = np.arange(4, dtype=np.uint8).reshape(2, 2, 1)
-    up = export.upscale(img, 5)                                  # ceil(5/2) = 3x
+    up = export.upscale(img, 5)  # ceil(5/2) = 3x
     assert up.shape == (6, 6, 1)
-    assert set(np.unique(up)) == {0, 1, 2, 3}                    # no blended values
+    assert set(np.unique(up)) == {0, 1, 2, 3}  # no blended values
     big = np.zeros((300, 300, 3), np.uint8)
     assert export.upscale(big, 256).shape == big.shape
     assert export.upscale(img, None) is img
@@ -85,8 +85,13 @@ def test_pad_even():
 def test_gif_one_frame_each_and_progress_reaches_one():
     seen = []
     frames = _ramp(5)
-    data = export.gif_bytes(frames, fps=5, labels=[f"step {i * 10}" for i in range(5)], scale_to=64,
-                            progress=lambda f, t: seen.append((f, t)))
+    data = export.gif_bytes(
+        frames,
+        fps=5,
+        labels=[f"step {i * 10}" for i in range(5)],
+        scale_to=64,
+        progress=lambda f, t: seen.append((f, t)),
+    )
     decoded = _gif_frames(data)
     assert len(decoded) == 5
     assert decoded[0].shape[1] == 64
@@ -111,10 +116,9 @@ def test_gif_refuses_nothing_and_mixed_sizes():
 
 
 def test_mp4_decodes_with_one_frame_each_and_even_size(tmp_path):
-    frames = _ramp(4, 33, 3)                                     # odd side: must be padded, not refused
+    frames = _ramp(4, 33, 3)  # odd side: must be padded, not refused
     seen = []
-    data = export.mp4_bytes(frames, fps=4, labels=[f"step {i}" for i in range(4)],
-                            progress=lambda f, t: seen.append(f))
+    data = export.mp4_bytes(frames, fps=4, labels=[f"step {i}" for i in range(4)], progress=lambda f, t: seen.append(f))
     assert len(data) > 0 and data[4:8] == b"ftyp"
     n, (h, w) = _mp4_frames(data, tmp_path)
     assert n == 4
@@ -165,7 +169,7 @@ def test_bank_draws_exactly_what_a_fresh_sampler_draws(tiny_run):
     bank = export.SnapshotBank(tiny_run)
     z = np.stack([seed_to_z(s, tiny_run.config.z_dim) for s in (1, 2)])
     steps = tiny_run.snapshot_steps()
-    for s in [*steps, *reversed(steps)]:                         # forwards, then back over cached weights
+    for s in [*steps, *reversed(steps)]:  # forwards, then back over cached weights
         np.testing.assert_array_equal(bank.generate(s, z), Sampler(tiny_run, s).generate(z))
     assert bank.cached_steps() == steps
 
@@ -184,7 +188,7 @@ def test_bank_prefetch_fills_the_cache_and_the_budget_bounds_it(tiny_run):
         img = bank.image(s, z)
         assert not img.flags.writeable
         np.testing.assert_array_equal(img, bank.generate(s, z[None])[0])
-    assert len(bank._images) == len(tiny_run.snapshot_steps())       # no new draws: all were cached
+    assert len(bank._images) == len(tiny_run.snapshot_steps())  # no new draws: all were cached
     one = bank._bytes // len(bank.cached_steps())
     small = export.SnapshotBank(tiny_run, max_bytes=2 * one)
     for s in tiny_run.snapshot_steps():

@@ -60,8 +60,10 @@ def test_pause_resume_stop_and_live_lr(tmp_path):
     jm.set_learning_rates(rid, lr_d=1e-5, lr_g=3e-5)
     jm.resume(rid)
     assert jm.status(rid, False)["state"] == "running"
-    wait_for(lambda: (jm.status(rid, False)["lr"].get("lr_d") or 0) == pytest.approx(1e-5, rel=1e-3),
-             what="new learning rate in the metrics")
+    wait_for(
+        lambda: (jm.status(rid, False)["lr"].get("lr_d") or 0) == pytest.approx(1e-5, rel=1e-3),
+        what="new learning rate in the metrics",
+    )
     assert jm.status(rid, False)["lr"]["lr_g"] == pytest.approx(3e-5, rel=1e-3)
     with pytest.raises(StudioError):
         jm.resume(rid)

@@ -22,15 +22,36 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cli(*args, env, **kw):
-    return subprocess.Popen([sys.executable, "-m", "studio", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "studio", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kw,
+    )
 
 
 def test_sigkill_mid_training_then_resume(tmp_path):
     env = {**os.environ, "STUDIO_RUNS_DIR": str(tmp_path / "runs"), "STUDIO_DATA_DIR": str(tmp_path / "data")}
     run_dir = tmp_path / "runs" / "killed"
-    proc = _cli("train", "--preset", "tiny", "--steps", "100000", "--run-dir", str(run_dir),
-                "--checkpoint-every", "10", "--snapshot-every", "5", "--log-every", "1", env=env)
+    proc = _cli(
+        "train",
+        "--preset",
+        "tiny",
+        "--steps",
+        "100000",
+        "--run-dir",
+        str(run_dir),
+        "--checkpoint-every",
+        "10",
+        "--snapshot-every",
+        "5",
+        "--log-every",
+        "1",
+        env=env,
+    )
     try:
         deadline = time.time() + 240
         while time.time() < deadline:
@@ -57,8 +78,11 @@ def test_sigkill_mid_training_then_resume(tmp_path):
     assert status["state"] == "running", "the killed process never got to say it stopped"
     ckpt_state = (run_dir / "checkpoints" / "checkpoint").read_text()
     ckpt_step = int(ckpt_state.split('"')[1].split("-")[1])
-    logged_before = [json.loads(ln)["step"] for ln in (run_dir / "metrics.jsonl").read_text().splitlines()
-                     if ln.strip().endswith("}")]
+    logged_before = [
+        json.loads(ln)["step"]
+        for ln in (run_dir / "metrics.jsonl").read_text().splitlines()
+        if ln.strip().endswith("}")
+    ]
     assert max(logged_before) > ckpt_step, "the kill came after steps the checkpoint does not hold"
 
     # The runs list of a fresh process calls it interrupted.
@@ -66,8 +90,14 @@ def test_sigkill_mid_training_then_resume(tmp_path):
     assert out.returncode == 0 and "interrupted" in out.stdout, out.stdout + out.stderr
 
     target = ckpt_step + 12
-    res = subprocess.run([sys.executable, "-m", "studio", "train", "--resume", "--run-dir", str(run_dir),
-                          "--steps", str(target)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [sys.executable, "-m", "studio", "train", "--resume", "--run-dir", str(run_dir), "--steps", str(target)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert f"starting at step {ckpt_step}" in res.stderr
 
@@ -85,8 +115,13 @@ def test_sigkill_mid_training_then_resume(tmp_path):
             im.load()
     assert not list(run_dir.rglob("*.tmp")) and not list(run_dir.rglob(".tmp-*")), "no temp files left"
     out = tmp_path / "after.npz"
-    res = subprocess.run([sys.executable, "-m", "studio", "sample", "--run-dir", str(run_dir), "--n", "4",
-                          "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "studio", "sample", "--run-dir", str(run_dir), "--n", "4", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr
     images = np.load(out)["images"]
     assert images.shape == (4, 32, 32, 1) and images.dtype == np.uint8

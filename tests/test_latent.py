@@ -26,8 +26,10 @@ def test_seed_maps_to_the_same_latent_every_time():
 def test_seed_latent_is_pinned_across_machines():
     # PCG64 + NumPy's standard normal: the same stream on every platform. If this ever fails, "seed 42"
     # no longer names the same picture as before, and every saved recipe's seed field is wrong.
-    np.testing.assert_array_equal(seed_to_z(42, 4), np.array(
-        [0.304717093706131, -1.039984107017517, 0.7504512071609497, 0.9405646920204163], np.float32))
+    np.testing.assert_array_equal(
+        seed_to_z(42, 4),
+        np.array([0.304717093706131, -1.039984107017517, 0.7504512071609497, 0.9405646920204163], np.float32),
+    )
 
 
 def test_same_seed_same_image_bit_identical(tiny_run):
@@ -38,7 +40,7 @@ def test_same_seed_same_image_bit_identical(tiny_run):
     first = s1.generate(z)
     assert first.dtype == np.uint8 and first.shape[0] == 1
     assert np.array_equal(first, s1.generate(seed_to_z(7, tiny_run.config.z_dim)[None]))
-    assert np.array_equal(first, s2.generate(z))             # another generator instance, same snapshot
+    assert np.array_equal(first, s2.generate(z))  # another generator instance, same snapshot
     assert not np.array_equal(first, s1.generate(seed_to_z(8, tiny_run.config.z_dim)[None]))
 
 
@@ -93,9 +95,9 @@ def test_slerp_path_endpoints_and_loop():
     loop = slerp_path(a, b, 8, loop=True)
     assert loop.shape == (8, 16)
     np.testing.assert_allclose(loop[0], a, atol=1e-6)
-    np.testing.assert_allclose(loop[4], b, atol=1e-6)          # the far end, reached once
-    np.testing.assert_allclose(loop[3], loop[5], atol=1e-6)    # there and back: symmetric
-    assert not np.allclose(loop[-1], a)                         # the GIF's wrap-around supplies the return
+    np.testing.assert_allclose(loop[4], b, atol=1e-6)  # the far end, reached once
+    np.testing.assert_allclose(loop[3], loop[5], atol=1e-6)  # there and back: symmetric
+    assert not np.allclose(loop[-1], a)  # the GIF's wrap-around supplies the return
     with pytest.raises(ValueError):
         slerp_path(a, b, 1)
 

@@ -20,7 +20,7 @@ def _inputs(cfg, n, rng):
     x = rng.uniform(-1, 1, (n, cfg.image_size, cfg.image_size, cfg.channels)).astype(np.float32)
     y = tf.constant((np.arange(n) % max(cfg.num_classes, 1)).astype(np.int32))
     z, x = tf.constant(z), tf.constant(x)
-    return (([z, y], [x, y]) if cfg.conditional else (z, x))
+    return ([z, y], [x, y]) if cfg.conditional else (z, x)
 
 
 def test_mlp_parameter_counts_match_the_classic_gan():
@@ -37,15 +37,16 @@ def test_mlp_layer_sizes_are_the_classic_ones():
     assert dense == [1024, 512, 256, 1]
 
 
-CASES = ([("mlp", 28)] + [(m, s) for m in ("dcgan", "sngan") for s in (32, 64, 128)])
+CASES = [("mlp", 28)] + [(m, s) for m in ("dcgan", "sngan") for s in (32, 64, 128)]
 
 
 @pytest.mark.parametrize("conditional", [False, True], ids=["uncond", "cond"])
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("model, size", CASES)
 def test_shapes_dtypes_and_ranges(model, size, channels, conditional):
-    cfg = _cfg(model=model, image_size=size, channels=channels, conditional=conditional,
-               num_classes=10 if conditional else 0)
+    cfg = _cfg(
+        model=model, image_size=size, channels=channels, conditional=conditional, num_classes=10 if conditional else 0
+    )
     G, D = build_generator(cfg), build_discriminator(cfg)
     n = 3
     g_in, d_in = _inputs(cfg, n, np.random.default_rng(0))

@@ -96,7 +96,7 @@ def test_runs_without_snapshots_explain_and_still_list_sizes(empty_runs):
     from studio.train.config import from_preset
     from studio.train.runs import Run
 
-    Run.create(from_preset("tiny"), empty_runs / "fresh")          # started, no snapshot yet
+    Run.create(from_preset("tiny"), empty_runs / "fresh")  # started, no snapshot yet
     at = open_page()
     assert "None of your runs has saved a snapshot yet" in texts(at, "info")
     assert not at.select_slider and not at.error
@@ -128,13 +128,13 @@ def test_scrub_has_every_step_in_the_page_with_latent_grid_and_chart(runs_dir):
     at = open_page()
     data = strip(at)
     assert data["steps"] == [0, 10, 20, 30]
-    assert data["index"] == 3                                   # opens on the latest snapshot
+    assert data["index"] == 3  # opens on the latest snapshot
     assert data["label"] == "Training step"
     latent, grid = data["frames"]
-    assert frame_sizes(latent) == [(32, 32)] * 4                # the latent at its own size, per snapshot
+    assert frame_sizes(latent) == [(32, 32)] * 4  # the latent at its own size, per snapshot
     assert len(set(latent)) == 4, "each snapshot draws the latent differently"
     run_dir = runs_dir / RUN_ID
-    for step, uri in zip(data["steps"], grid):                  # the grid is the run's own sample PNG
+    for step, uri in zip(data["steps"], grid):  # the grid is the run's own sample PNG
         raw = (run_dir / "samples" / f"step_{step:08d}.png").read_bytes()
         assert base64.b64decode(uri.split(",", 1)[1]) == raw
     assert captions_at(data, 20) == ["Seed 0 at step 20", "The fixed-noise grid at step 20"]
@@ -152,7 +152,7 @@ def test_scrub_has_every_step_in_the_page_with_latent_grid_and_chart(runs_dir):
 def test_a_pruned_snapshot_is_a_missing_frame_not_an_error(runs_dir):
     at = open_page()
     (runs_dir / RUN_ID / "samples" / "step_00000010.png").unlink()
-    at.session_state["ckpt_seed"] = 3                           # a new latent: frames are redrawn
+    at.session_state["ckpt_seed"] = 3  # a new latent: frames are redrawn
     at.run()
     assert not at.exception and not at.error
     data = strip(at)
@@ -188,14 +188,14 @@ def test_latent_sent_from_explore_is_followed_and_named(runs_dir):
 
 def test_compare_two_steps_side_by_side(runs_dir):
     at = open_page()
-    at.session_state["ckpt_step"] = 20                          # the filmstrip's step, as the browser reports it
+    at.session_state["ckpt_step"] = 20  # the filmstrip's step, as the browser reports it
     at.select_slider(key="ckpt_compare_step").set_value(10).run()
     assert not at.exception
     compare = at.tabs[1]
     assert compare.label == "Compare two moments"
     md = " ".join(m.value for m in compare.markdown)
     assert "Step 20" in md and "Step 10" in md
-    assert len(compare.image) == 4                               # latent + grid on each side
+    assert len(compare.image) == 4  # latent + grid on each side
 
 
 # ---- timelapse ---------------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def test_resume_with_a_new_total(runs_dir):
     from ui.common import job_manager
 
     at = open_page()
-    assert at.number_input(key="ckpt_resume_total").value == 60     # finished: offers to train as long again
+    assert at.number_input(key="ckpt_resume_total").value == 60  # finished: offers to train as long again
     at.number_input(key="ckpt_resume_total").set_value(40)
     at.button(key="ckpt_resume").click().run()
     assert not at.exception, at.exception
@@ -283,13 +283,13 @@ def test_sizes_shown_and_delete_needs_confirmation(runs_dir):
     assert all(s.endswith(("KB", "MB")) for s in table["On disk"])
     assert "on disk in total" in texts(at, "caption")
     at.selectbox(key="ckpt_delete_run").set_value(other).run()
-    assert at.button(key="ckpt_delete").disabled                    # no confirmation yet
+    assert at.button(key="ckpt_delete").disabled  # no confirmation yet
     at.checkbox(key="ckpt_delete_confirm").check().run()
     at.button(key="ckpt_delete").click().run()
     assert not at.exception, at.exception
     assert f"Deleted {other}." in texts(at, "success")
     assert not (runs_dir / other).exists() and (runs_dir / RUN_ID).exists()
-    assert not at.checkbox(key="ckpt_delete_confirm").value         # the next delete asks again
+    assert not at.checkbox(key="ckpt_delete_confirm").value  # the next delete asks again
 
 
 def test_delete_refuses_a_training_run(runs_dir):
@@ -306,7 +306,7 @@ def test_delete_refuses_a_training_run(runs_dir):
         assert not at.exception, at.exception
         assert "Stop this run before deleting it." in texts(at, "error")
         assert (runs_dir / RUN_ID).exists()
-        assert "right now" in texts(at, "caption")                  # resume is not offered while it trains
+        assert "right now" in texts(at, "caption")  # resume is not offered while it trains
     finally:
         mgr.stop(RUN_ID)
         mgr.wait(RUN_ID, timeout=120)

@@ -71,7 +71,8 @@ def test_download_offline_says_so_plainly(monkeypatch):
     assert not at.exception
     assert [e.value for e in at.error] == [
         "Could not download MNIST: this machine is offline or the download site is unreachable. "
-        "Use the built-in 'digits' dataset, or upload your own images on the Data page."]
+        "Use the built-in 'digits' dataset, or upload your own images on the Data page."
+    ]
 
 
 def test_cached_builtin_shows_count_and_preview(homes):
@@ -89,8 +90,7 @@ def test_cached_builtin_shows_count_and_preview(homes):
 
 def test_upload_preview_report_save_and_delete(homes):
     at = open_page()
-    upload(at, 18, extra=[("broken.png", b"not a picture", "image/png"),
-                          ("again.png", png(3), "image/png")])
+    upload(at, 18, extra=[("broken.png", b"not a picture", "image/png"), ("again.png", png(3), "image/png")])
     assert [m.value for m in at.metric] == ["18", "1", "1"]
     assert any("DiffAugment" in i.value for i in at.info)  # fewer than 1,000 images: recommended
     skipped = at.dataframe[0].value
@@ -152,13 +152,15 @@ def test_saving_under_an_existing_name_asks_to_replace():
     at.button(key="save_dataset").click()
     at.run()
     assert at.button(key="save_dataset").disabled  # saved: no second save of the same thing
-    at.selectbox(key="opt_size").set_value(32)      # new options: a new dataset to save
+    at.selectbox(key="opt_size").set_value(32)  # new options: a new dataset to save
     at.run()
     assert not at.success and not at.button(key="save_dataset").disabled
     at.button(key="save_dataset").click()
     at.run()
     assert not at.exception
-    assert [e.value for e in at.error] == ["A dataset called 'mine' already exists; choose another name or delete it first."]
+    assert [e.value for e in at.error] == [
+        "A dataset called 'mine' already exists; choose another name or delete it first."
+    ]
     at.checkbox(key="overwrite_dataset").check()
     at.run()
     at.button(key="save_dataset").click()

@@ -60,8 +60,7 @@ def run(prepared, studio_dirs):
 def conditional_run(tmp_path_factory):
     """A few steps of a conditional tiny run on the labelled digits."""
     root = tmp_path_factory.mktemp("cond")
-    return train_tiny(root, root / "runs" / "cond", steps=10, snapshot_every=10, checkpoint_every=10,
-                      conditional=True)
+    return train_tiny(root, root / "runs" / "cond", steps=10, snapshot_every=10, checkpoint_every=10, conditional=True)
 
 
 def explore() -> AppTest:
@@ -232,7 +231,7 @@ def test_journey_plays_and_exports(run, mode):
     from PIL import Image
 
     with Image.open(io.BytesIO(j["gif"])) as im:
-        assert im.n_frames == 8 and im.info.get("loop") == 0     # a looping GIF
+        assert im.n_frames == 8 and im.info.get("loop") == 0  # a looping GIF
     labels = [b.label for b in at.download_button]
     assert "Download GIF" in labels and "Download MP4" in labels
     at.slider(key="journey_frame").set_value(5).run()
@@ -245,7 +244,7 @@ def test_journey_plays_and_exports(run, mode):
     frame_recipe = Recipe(run_id=run.id, step=run.snapshot_steps()[-1], z=z5.tolist(), seed=None, scale=8)
     from studio.generate.sampling import Sampler
 
-    alone = Sampler(run).generate(z5[None])[0]                   # how the page draws the frame's PNG
+    alone = Sampler(run).generate(z5[None])[0]  # how the page draws the frame's PNG
     assert np.array_equal(regenerate(frame_recipe), enlarge_by(alone, 8))
     # the batched GIF frame is the same picture (bit-identical here; within rounding on any CPU)
     assert np.abs(j["frames"][4].astype(int) - alone.astype(int)).max() <= 1
@@ -260,8 +259,15 @@ def _recipe_png(run, seed=1, dir_offsets=None):
     if dir_offsets:
         z = directions_for(s).apply(z, {int(k): v for k, v in dir_offsets.items()})
     img = enlarge_by(s.generate(z[None])[0], 8)
-    r = Recipe(run_id=run.id, step=s.step, z=z.tolist(), seed=seed, psi=1.0,
-               direction_offsets={str(k): float(v) for k, v in (dir_offsets or {}).items()}, scale=8)
+    r = Recipe(
+        run_id=run.id,
+        step=s.step,
+        z=z.tolist(),
+        seed=seed,
+        psi=1.0,
+        direction_offsets={str(k): float(v) for k, v in (dir_offsets or {}).items()},
+        scale=8,
+    )
     return png_with_recipe(img, r)
 
 

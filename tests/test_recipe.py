@@ -38,8 +38,9 @@ def _image_and_recipe(sampler, run, scale=1):
     z_dim = sampler.z_dim
     z = add_offsets(truncate(seed_to_z(5, z_dim), 0.8), {0: 0.7, 3: -1.2})
     img = enlarge_by(sampler.generate(z[None])[0], scale)
-    r = Recipe(run_id=run.id, step=sampler.step, z=z.tolist(), seed=5, psi=0.8,
-               dim_offsets={"0": 0.7, "3": -1.2}, scale=scale)
+    r = Recipe(
+        run_id=run.id, step=sampler.step, z=z.tolist(), seed=5, psi=0.8, dim_offsets={"0": 0.7, "3": -1.2}, scale=scale
+    )
     return img, r
 
 
@@ -48,20 +49,21 @@ def test_round_trip_same_pixels(sampler, run, scale):
     img, r = _image_and_recipe(sampler, run, scale)
     png = png_with_recipe(img, r)
     pixels, back = read_png(png)
-    assert back == r                                       # every field, z exactly (float32 → JSON → float32)
+    assert back == r  # every field, z exactly (float32 → JSON → float32)
     assert np.array_equal(back.latent(), np.asarray(r.z, np.float32))
     assert np.array_equal(pixels.reshape(img.shape), img)
     again = regenerate(back)
     assert again.shape == pixels.shape
-    assert np.array_equal(again, pixels)                   # bit-identical on the same machine
+    assert np.array_equal(again, pixels)  # bit-identical on the same machine
 
 
 def test_grid_round_trip(sampler, run):
     z = seed_to_z(9, sampler.z_dim)
     zs = variation_latents(z, 9, 16, 0.35)
     grid = enlarge_by(make_grid(sampler.generate(zs), ncols=4, pad=2), 2)
-    r = Recipe(run_id=run.id, step=sampler.step, z=z.tolist(), seed=9, kind="grid", grid_z=zs.tolist(),
-               ncols=4, pad=2, scale=2)
+    r = Recipe(
+        run_id=run.id, step=sampler.step, z=z.tolist(), seed=9, kind="grid", grid_z=zs.tolist(), ncols=4, pad=2, scale=2
+    )
     pixels, back = read_png(png_with_recipe(grid, r))
     assert back.kind == "grid" and len(back.grid_z) == 16
     assert np.array_equal(regenerate(back), pixels)

@@ -57,29 +57,33 @@ def _inputs(s, n, seed=1):
     return z, labels
 
 
-@pytest.mark.parametrize("cfg_kw", [
-    dict(model="dcgan", image_size=32, channels=1),
-    dict(model="dcgan", image_size=64, channels=3),
-    dict(model="sngan", image_size=128, channels=1, base_filters=32),
-    dict(model="dcgan", image_size=32, channels=3, conditional=True, num_classes=7, z_dim=64),
-], ids=["dcgan32x1", "dcgan64x3", "sngan128x1", "conditional32x3"])
+@pytest.mark.parametrize(
+    "cfg_kw",
+    [
+        dict(model="dcgan", image_size=32, channels=1),
+        dict(model="dcgan", image_size=64, channels=3),
+        dict(model="sngan", image_size=128, channels=1, base_filters=32),
+        dict(model="dcgan", image_size=32, channels=3, conditional=True, num_classes=7, z_dim=64),
+    ],
+    ids=["dcgan32x1", "dcgan64x3", "sngan128x1", "conditional32x3"],
+)
 def test_fast_path_matches_the_keras_generator(tmp_path, cfg_kw):
     s = _sampler(tmp_path, **cfg_kw)
     assert s.fast_path
     z, labels = _inputs(s, 6)
     want = _keras(s, z, labels)
     assert want.shape == (6, s.cfg.image_size, s.cfg.image_size, s.cfg.channels)
-    batch = s.generate_float(z, labels)                          # the plain graph
-    ones = np.concatenate([s.generate_float(z[i:i + 1], labels[i:i + 1]) for i in range(4)])  # XLA
+    batch = s.generate_float(z, labels)  # the plain graph
+    ones = np.concatenate([s.generate_float(z[i : i + 1], labels[i : i + 1]) for i in range(4)])  # XLA
     assert np.abs(batch - want).max() <= TOL
     assert np.abs(ones - want[:4]).max() <= TOL
-    assert np.abs(want).max() > 0.1                              # not a trivially flat output
+    assert np.abs(want).max() > 0.1  # not a trivially flat output
 
 
 def test_big_batches_go_through_in_chunks(tmp_path):
     s = _sampler(tmp_path, model="dcgan", image_size=64, channels=1)
-    assert s._fast.chunk == 16                                       # 64 px: 16 images per call
-    z, _ = _inputs(s, 17)                                        # a chunk of 16, then one of 1
+    assert s._fast.chunk == 16  # 64 px: 16 images per call
+    z, _ = _inputs(s, 17)  # a chunk of 16, then one of 1
     got = s.generate_float(z)
     assert got.shape == (17, 64, 64, 1)
     assert np.abs(got - _keras(s, z, None)).max() <= TOL
@@ -104,7 +108,7 @@ def test_mixed_precision_is_computed_in_float32(tmp_path):
     want = np.asarray(G32(z, training=False))
     assert np.abs(s.generate_float(z) - want).max() <= TOL
     assert np.abs(s.generate_float(z[:1]) - want[:1]).max() <= TOL
-    assert np.abs(s.generate_float(z) - _keras(s, z, None)).max() < 0.1   # bfloat16 rounding only
+    assert np.abs(s.generate_float(z) - _keras(s, z, None)).max() < 0.1  # bfloat16 rounding only
 
 
 def test_mlp_generator_is_called_as_it_is(tmp_path):
@@ -128,7 +132,7 @@ def test_weights_swapped_into_G_are_used_at_once(tmp_path):
     assert np.abs(s.generate_float(z[:1]) - want[:1]).max() <= TOL
     assert np.abs(s.generate_float(z) - want).max() <= TOL
     assert np.abs(s.generate_float(z[:1]) - before).max() > 1e-3
-    s.G.load_weights(str(s.run.snapshot_path(0)))                # back to the snapshot
+    s.G.load_weights(str(s.run.snapshot_path(0)))  # back to the snapshot
     assert np.array_equal(s.generate_float(z[:1]), before)
 
 
@@ -178,10 +182,12 @@ def test_unknown_layers_fall_back_to_keras():
 
     ok = _tiny_model(*head(), L.Conv2DTranspose(2, 4, strides=2, padding="same"), L.Activation("tanh"))
     assert _FastGenerator.of(ok) is not None
-    for tail in ([L.Conv2DTranspose(2, 5, strides=2, padding="same"), L.Activation("tanh")],   # other kernel
-                 [L.Conv2DTranspose(2, 4, strides=2, padding="valid"), L.Activation("tanh")],  # other padding
-                 [L.Conv2DTranspose(2, 4, strides=2, padding="same", activation="relu"), L.Activation("tanh")],
-                 [L.Conv2DTranspose(2, 4, strides=2, padding="same"), L.LeakyReLU(), L.Activation("tanh")],
-                 [L.Conv2DTranspose(2, 4, strides=2, padding="same"), L.Activation("sigmoid")],
-                 [L.Conv2DTranspose(2, 4, strides=2, padding="same")]):                        # no tanh
+    for tail in (
+        [L.Conv2DTranspose(2, 5, strides=2, padding="same"), L.Activation("tanh")],  # other kernel
+        [L.Conv2DTranspose(2, 4, strides=2, padding="valid"), L.Activation("tanh")],  # other padding
+        [L.Conv2DTranspose(2, 4, strides=2, padding="same", activation="relu"), L.Activation("tanh")],
+        [L.Conv2DTranspose(2, 4, strides=2, padding="same"), L.LeakyReLU(), L.Activation("tanh")],
+        [L.Conv2DTranspose(2, 4, strides=2, padding="same"), L.Activation("sigmoid")],
+        [L.Conv2DTranspose(2, 4, strides=2, padding="same")],
+    ):  # no tanh
         assert _FastGenerator.of(_tiny_model(*head(), *tail)) is None

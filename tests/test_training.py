@@ -34,8 +34,11 @@ def _weights(model):
 
 def _unchanged(before, model, allowed=()):
     """Paths of variables that did not move, minus the ones allowed to stay."""
-    return [v.path for a, v in zip(before, model.trainable_variables)
-            if np.array_equal(a, v.numpy()) and v.path not in allowed]
+    return [
+        v.path
+        for a, v in zip(before, model.trainable_variables)
+        if np.array_equal(a, v.numpy()) and v.path not in allowed
+    ]
 
 
 def _changed(before, model, allowed=()):
@@ -56,7 +59,7 @@ STEP_CASES = [
     dict(loss="ns", precision="mixed_bfloat16"),
     dict(loss="ns", precision="mixed_float16"),
     dict(loss="ns", model="mlp", image_size=28, xla=True),
-    dict(loss="wgan-gp", n_critic=1),                       # the gradient penalty in the simultaneous step
+    dict(loss="wgan-gp", n_critic=1),  # the gradient penalty in the simultaneous step
     dict(loss="ns", update="alternating"),
     dict(loss="hinge", model="sngan", update="alternating"),
     dict(loss="ns", conditional=True, num_classes=10, update="alternating"),
@@ -72,13 +75,14 @@ def test_simultaneous_step_gives_d_the_alternating_update_and_g_its_own():
     batch = _batch(cfg, rng)
     sim, alt = GAN(cfg), GAN(cfg.replace(update="alternating"))
     for a, b in zip(_weights(sim.G) + _weights(sim.D), _weights(alt.G) + _weights(alt.D)):
-        assert np.array_equal(a, b)                          # same seed, same start
+        assert np.array_equal(a, b)  # same seed, same start
     sim.train_step(*batch)
     alt.train_step(*batch)
     for a, b in zip(sim.D.trainable_variables, alt.D.trainable_variables):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)
-    assert any(not np.allclose(a.numpy(), b.numpy()) for a, b in zip(sim.G.trainable_variables,
-                                                                      alt.G.trainable_variables))
+    assert any(
+        not np.allclose(a.numpy(), b.numpy()) for a, b in zip(sim.G.trainable_variables, alt.G.trainable_variables)
+    )
 
 
 def test_unknown_update_scheme_is_refused_in_words():
@@ -309,8 +313,11 @@ def test_should_stop_checkpoints_and_reports_stopped(tmp_path):
     def stop():
         return len(seen) >= 2
 
-    res = train(_loop_cfg(steps=40, log_every=5), run_dir=tmp_path / "run",
-                hooks=Hooks(on_progress=lambda s, m: seen.append(s), should_stop=stop))
+    res = train(
+        _loop_cfg(steps=40, log_every=5),
+        run_dir=tmp_path / "run",
+        hooks=Hooks(on_progress=lambda s, m: seen.append(s), should_stop=stop),
+    )
     assert res.state == "stopped"
     assert res.step == 5
     assert res.run.latest_checkpoint_step() == 5

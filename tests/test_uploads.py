@@ -38,6 +38,7 @@ def env(tmp_path, monkeypatch):
 
 # --- generators -----------------------------------------------------------------------------------
 
+
 def encode(img, fmt="PNG", **kw):
     b = io.BytesIO()
     img.save(b, fmt, **kw)
@@ -85,8 +86,11 @@ def half_image(size=(64, 32), left=(255, 0, 0), right=(0, 0, 255)):
 
 
 def tree(root: Path) -> dict[str, tuple[int, int]]:
-    return {p.relative_to(root).as_posix(): (p.lstat().st_size, p.lstat().st_mtime_ns)
-            for p in root.rglob("*") if not p.is_dir()}
+    return {
+        p.relative_to(root).as_posix(): (p.lstat().st_size, p.lstat().st_mtime_ns)
+        for p in root.rglob("*")
+        if not p.is_dir()
+    }
 
 
 BAD_WORDS = re.compile(r"Traceback|Error:|Exception|\b[A-Z]\w*(Error|Exception)\b|File \"|errno|<|>", re.IGNORECASE)
@@ -124,6 +128,7 @@ def expect_error(tmp_path, files, match, name="case"):
 
 
 # --- one bad file among good ones: skipped with one plain reason -----------------------------------
+
 
 def _corrupt_png():
     d = bytearray(encode(Image.fromarray(np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8))))
@@ -164,37 +169,70 @@ CASES = {
     # id: (files, expected (shown name, reason))
     "corrupt_png": (lambda: [("corrupt.png", _corrupt_png())], ("corrupt.png", gate.R_DAMAGED)),
     "truncated_jpeg": (lambda: [("cut.jpg", _truncated_jpeg())], ("cut.jpg", gate.R_TRUNCATED)),
-    "text_named_png": (lambda: [("notes.png", b"these are my notes, not a picture\n")], ("notes.png", gate.R_UNREADABLE)),
+    "text_named_png": (
+        lambda: [("notes.png", b"these are my notes, not a picture\n")],
+        ("notes.png", gate.R_UNREADABLE),
+    ),
     "zero_bytes": (lambda: [("empty.png", b"")], ("empty.png", gate.R_EMPTY)),
     "not_an_image_type": (lambda: [("song.mp3", b"ID3\x03" + bytes(100))], ("song.mp3", gate.R_NOT_IMAGE_TYPE)),
-    "zip_dotdot": (lambda: [("a.zip", zip_bytes([("../../evil.png", good_files(17)[16][1])]))],
-                   ("a.zip/../../evil.png", gate.R_UNSAFE_PATH)),
-    "zip_absolute": (lambda: [("a.zip", zip_bytes([("/tmp/evil.png", good_files(17)[16][1])]))],
-                     ("a.zip//tmp/evil.png", gate.R_UNSAFE_PATH)),
-    "zip_windows_absolute": (lambda: [("a.zip", zip_bytes([("C:/evil.png", good_files(17)[16][1])]))],
-                             ("a.zip/C:/evil.png", gate.R_UNSAFE_PATH)),
+    "zip_dotdot": (
+        lambda: [("a.zip", zip_bytes([("../../evil.png", good_files(17)[16][1])]))],
+        ("a.zip/../../evil.png", gate.R_UNSAFE_PATH),
+    ),
+    "zip_absolute": (
+        lambda: [("a.zip", zip_bytes([("/tmp/evil.png", good_files(17)[16][1])]))],
+        ("a.zip//tmp/evil.png", gate.R_UNSAFE_PATH),
+    ),
+    "zip_windows_absolute": (
+        lambda: [("a.zip", zip_bytes([("C:/evil.png", good_files(17)[16][1])]))],
+        ("a.zip/C:/evil.png", gate.R_UNSAFE_PATH),
+    ),
     "zip_symlink": (lambda: [("a.zip", _symlink_zip())], ("a.zip/pics/link.png", gate.R_SYMLINK)),
-    "zip_ratio_bomb": (lambda: [("bomb.zip", zip_bytes([("big.bmp", bytes(4 << 20)), ("ok.png", good_files(17)[16][1])]))],
-                       ("bomb.zip/big.bmp", gate.R_RATIO)),
-    "nested_zip": (lambda: [("outer.zip", zip_bytes([("inner.zip", zip_bytes([("x.png", b"x")])),
-                                                     ("ok.png", good_files(17)[16][1])]))],
-                   ("outer.zip/inner.zip", gate.R_NESTED)),
-    "nested_zip_renamed": (lambda: [("outer.zip", zip_bytes([("inner.png", zip_bytes([("x.png", b"x")])),
-                                                             ("ok.png", good_files(17)[16][1])]))],
-                           ("outer.zip/inner.png", gate.R_NESTED)),
+    "zip_ratio_bomb": (
+        lambda: [("bomb.zip", zip_bytes([("big.bmp", bytes(4 << 20)), ("ok.png", good_files(17)[16][1])]))],
+        ("bomb.zip/big.bmp", gate.R_RATIO),
+    ),
+    "nested_zip": (
+        lambda: [
+            ("outer.zip", zip_bytes([("inner.zip", zip_bytes([("x.png", b"x")])), ("ok.png", good_files(17)[16][1])]))
+        ],
+        ("outer.zip/inner.zip", gate.R_NESTED),
+    ),
+    "nested_zip_renamed": (
+        lambda: [
+            ("outer.zip", zip_bytes([("inner.png", zip_bytes([("x.png", b"x")])), ("ok.png", good_files(17)[16][1])]))
+        ],
+        ("outer.zip/inner.png", gate.R_NESTED),
+    ),
     "not_a_zip": (lambda: [("broken.zip", b"PK\x03\x04" + bytes(50))], ("broken.zip", gate.R_BAD_ZIP)),
-    "zip_lying_size": (lambda: [("lie.zip", _patch(zip_bytes([("lie.png", good_files(17)[16][1])], zipfile.ZIP_STORED),
-                                                   struct.pack("<I", len(good_files(17)[16][1])) * 2,
-                                                   struct.pack("<I", len(good_files(17)[16][1])) + struct.pack("<I", 40)))],
-                       ("lie.zip/lie.png", gate.R_ZIP_READ)),
-    "zip_encrypted": (lambda: [("locked.zip", _set_flag(zip_bytes([("secret.png", good_files(17)[16][1])]), 0x1))],
-                      ("locked.zip/secret.png", gate.R_ENCRYPTED)),
-    "zip_utf8_flag_invalid_names": (lambda: [("names.zip", _patch(zip_bytes([("é.png", b"x")]), "é.png".encode(), b"\xff\xfe.png"))],
-                                    ("names.zip", gate.R_ZIP_NAMES)),
+    "zip_lying_size": (
+        lambda: [
+            (
+                "lie.zip",
+                _patch(
+                    zip_bytes([("lie.png", good_files(17)[16][1])], zipfile.ZIP_STORED),
+                    struct.pack("<I", len(good_files(17)[16][1])) * 2,
+                    struct.pack("<I", len(good_files(17)[16][1])) + struct.pack("<I", 40),
+                ),
+            )
+        ],
+        ("lie.zip/lie.png", gate.R_ZIP_READ),
+    ),
+    "zip_encrypted": (
+        lambda: [("locked.zip", _set_flag(zip_bytes([("secret.png", good_files(17)[16][1])]), 0x1))],
+        ("locked.zip/secret.png", gate.R_ENCRYPTED),
+    ),
+    "zip_utf8_flag_invalid_names": (
+        lambda: [("names.zip", _patch(zip_bytes([("é.png", b"x")]), "é.png".encode(), b"\xff\xfe.png"))],
+        ("names.zip", gate.R_ZIP_NAMES),
+    ),
     "one_pixel": (lambda: [("dot.png", encode(Image.new("RGB", (1, 1))))], ("dot.png", gate._too_small(1, 1))),
     "thin_strip": (lambda: [("strip.png", encode(Image.new("L", (400, 4))))], ("strip.png", gate._too_small(400, 4))),
     "pixel_bomb_64mp": (lambda: [("bomb.png", raw_png(8000, 8000))], ("bomb.png", gate._too_large(8000, 8000))),
-    "huge_20000_square": (lambda: [("huge.png", raw_png(20000, 20000, bit_depth=1))], ("huge.png", gate.R_TOO_MANY_PIXELS)),
+    "huge_20000_square": (
+        lambda: [("huge.png", raw_png(20000, 20000, bit_depth=1))],
+        ("huge.png", gate.R_TOO_MANY_PIXELS),
+    ),
 }
 
 
@@ -241,8 +279,8 @@ def test_non_utf8_names_never_crash(env, tmp_path):
     ok = good_files(18)
     z = zip_bytes([("XXbroken.png", b"text, not a picture"), ("YYYgood.png", ok[16][1]), ("ZZZ.png", ok[17][1])])
     z = _patch(z, b"XXbroken.png", b"\xff\xfebroken.png")
-    z = _patch(z, b"YYYgood.png", b"\xe9good\x81\x82.png")                 # cp1252-ish, not UTF-8 either
-    z = _patch(z, b"ZZZ.png", "日.png".encode())                       # real UTF-8, no flag
+    z = _patch(z, b"YYYgood.png", b"\xe9good\x81\x82.png")  # cp1252-ish, not UTF-8 either
+    z = _patch(z, b"ZZZ.png", "日.png".encode())  # real UTF-8, no flag
     rep = ingest(env, good_files() + [("names.zip", z), ("bad\udcff.png", b"x")])
     names = [s[0] for s in rep.skipped]
     assert len(names) == 2 and all(n.isprintable() for n in names)
@@ -267,18 +305,25 @@ def test_non_utf8_file_names_in_a_folder(env, tmp_path):
 
 # --- whole-upload problems: one StudioError, nothing written -----------------------------------------
 
+
 def test_empty_zip(env):
     expect_error(env, [("empty.zip", zip_bytes([]))], r"^'empty.zip' could not be used: the zip archive is empty\.$")
 
 
 def test_zip_with_only_folders_and_junk_is_empty(env):
-    expect_error(env, [("junk.zip", zip_bytes([("a/", b""), ("__MACOSX/._a", b"x"), (".DS_Store", b"x")]))],
-                 r"zip archive is empty")
+    expect_error(
+        env,
+        [("junk.zip", zip_bytes([("a/", b""), ("__MACOSX/._a", b"x"), (".DS_Store", b"x")]))],
+        r"zip archive is empty",
+    )
 
 
 def test_zip_with_no_images(env):
-    expect_error(env, [("docs.zip", zip_bytes([("readme.txt", b"hi"), ("data.csv", b"1,2")]))],
-                 r"^'docs.zip' could not be used: the zip archive contains no images")
+    expect_error(
+        env,
+        [("docs.zip", zip_bytes([("readme.txt", b"hi"), ("data.csv", b"1,2")]))],
+        r"^'docs.zip' could not be used: the zip archive contains no images",
+    )
 
 
 def test_too_few_images(env):
@@ -288,7 +333,9 @@ def test_too_few_images(env):
 
 def test_too_few_after_duplicates(env):
     good = good_files(15)
-    expect_error(env, good + [("dup.png", good[0][1])], r"Only 15 usable images were found \(after dropping 1 exact duplicate\)")
+    expect_error(
+        env, good + [("dup.png", good[0][1])], r"Only 15 usable images were found \(after dropping 1 exact duplicate\)"
+    )
 
 
 def test_nothing_usable(env):
@@ -317,8 +364,12 @@ def test_zip_declaring_more_than_a_gigabyte(env):
     # a real zip whose central directory claims a 4 GB member: refused before reading a byte
     z = zip_bytes([("big.png", b"x" * 1000)], zipfile.ZIP_STORED)
     i = z.find(b"PK\x01\x02")
-    z = z[: i + 24] + struct.pack("<I", 0xFFFFFFF0) + z[i + 28:]
-    expect_error(env, good_files() + [("big.zip", z)], r"^The zip archive 'big.zip' would unpack to [\d,]+ MB, over the 1,024 MB limit")
+    z = z[: i + 24] + struct.pack("<I", 0xFFFFFFF0) + z[i + 28 :]
+    expect_error(
+        env,
+        good_files() + [("big.zip", z)],
+        r"^The zip archive 'big.zip' would unpack to [\d,]+ MB, over the 1,024 MB limit",
+    )
 
 
 def test_zip_bytes_counted_while_reading():
@@ -344,12 +395,19 @@ def test_zip_listing_too_many_entries_is_refused_before_parsing(env):
     with zipfile.ZipFile(b, "w", zipfile.ZIP_STORED) as zf:
         for i in range(30_000):
             zf.writestr(f"{i}.png", b"")
-    expect_error(env, [("many.zip", b.getvalue())], r"^The upload holds more than 20,000 files \(the zip archive 'many.zip' alone lists 30,000\)")
+    expect_error(
+        env,
+        [("many.zip", b.getvalue())],
+        r"^The upload holds more than 20,000 files \(the zip archive 'many.zip' alone lists 30,000\)",
+    )
 
 
 def test_bad_dataset_names(env):
-    for name, match in (("", "Give the dataset a name"), ("  !!  ", "Give the dataset a name"),
-                        ("MNIST", "built-in dataset")):
+    for name, match in (
+        ("", "Give the dataset a name"),
+        ("  !!  ", "Give the dataset a name"),
+        ("MNIST", "built-in dataset"),
+    ):
         expect_error(env, good_files(), match, name=name)
     rep = ingest(env, good_files(), name="../../etc/Cats & Dogs")
     assert rep.name == "etc_cats_dogs" and rep.path.parent == env / "data" / "datasets"
@@ -365,6 +423,7 @@ def test_dry_run_writes_nothing(env):
 
 
 # --- formats that must be converted correctly --------------------------------------------------------
+
 
 def process(data: bytes, **kw) -> np.ndarray:
     opts = D.PreprocessOptions(**{"image_size": 32, "mode": "RGB", "crop": "stretch", **kw})
@@ -452,7 +511,9 @@ def test_upload_options_are_validated():
 
 
 def test_saved_dataset_keeps_options(env):
-    rep = ingest(env, good_files(), name="grays", opts=D.PreprocessOptions(image_size=64, mode="L", crop="pad", flip=True))
+    rep = ingest(
+        env, good_files(), name="grays", opts=D.PreprocessOptions(image_size=64, mode="L", crop="pad", flip=True)
+    )
     ds = D.load_dataset("grays", 64)
     assert ds.images.shape == (16, 64, 64, 1) and ds.flip
     assert rep.path == env / "data" / "datasets" / "grays"

@@ -72,8 +72,9 @@ def runs() -> list[dict]:
     return job_manager().runs()
 
 
-def pick_run(key: str = "run", label: str = "Run", runs_list: list[dict] | None = None,
-             need_snapshots: bool = True) -> dict | None:
+def pick_run(
+    key: str = "run", label: str = "Run", runs_list: list[dict] | None = None, need_snapshots: bool = True
+) -> dict | None:
     """A run selector defaulting to the run chosen elsewhere in this session, else the newest."""
     rs = runs_list if runs_list is not None else runs()
     if need_snapshots:
@@ -130,10 +131,17 @@ def fmt_secs(s: float | None) -> str:
 
 
 STATE_BADGES = {
-    "queued": ("Queued", "gray"), "starting": ("Starting", "blue"), "running": ("Training", "green"),
-    "paused": ("Paused", "orange"), "stopping": ("Stopping", "orange"), "completed": ("Finished", "violet"),
-    "stopped": ("Stopped", "gray"), "budget": ("Time budget reached", "violet"), "failed": ("Failed", "red"),
-    "interrupted": ("Interrupted", "red"), "unknown": ("Unknown", "gray"),
+    "queued": ("Queued", "gray"),
+    "starting": ("Starting", "blue"),
+    "running": ("Training", "green"),
+    "paused": ("Paused", "orange"),
+    "stopping": ("Stopping", "orange"),
+    "completed": ("Finished", "violet"),
+    "stopped": ("Stopped", "gray"),
+    "budget": ("Time budget reached", "violet"),
+    "failed": ("Failed", "red"),
+    "interrupted": ("Interrupted", "red"),
+    "unknown": ("Unknown", "gray"),
 }
 
 

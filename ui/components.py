@@ -24,7 +24,7 @@ from pathlib import Path
 import streamlit as st
 
 WEB = Path(__file__).resolve().parent / "web"
-APP_DIR = WEB.parents[1]          # where app.py is: Streamlit serves APP_DIR/static at /app/static
+APP_DIR = WEB.parents[1]  # where app.py is: Streamlit serves APP_DIR/static at /app/static
 FILMSTRIP = "gan_studio.filmstrip"
 
 
@@ -33,17 +33,28 @@ def data_uri(png: bytes | None) -> str | None:
 
 
 def _register(name: str, stem: str):
-    return st.components.v2.component(name, js=(WEB / f"{stem}.js").read_text(encoding="utf-8"),
-                                      css=(WEB / f"{stem}.css").read_text(encoding="utf-8"),
-                                      isolate_styles=False)
+    return st.components.v2.component(
+        name,
+        js=(WEB / f"{stem}.js").read_text(encoding="utf-8"),
+        css=(WEB / f"{stem}.css").read_text(encoding="utf-8"),
+        isolate_styles=False,
+    )
 
 
 _filmstrip = _register(FILMSTRIP, "filmstrip")
 
 
-def filmstrip(key: str, steps: Sequence[int], index: int, frames: Sequence[Sequence[bytes | None]],
-              captions: Sequence[str], px: Sequence[int], label: str, help: str = "",
-              on_change: Callable[[], None] | None = None) -> int | None:
+def filmstrip(
+    key: str,
+    steps: Sequence[int],
+    index: int,
+    frames: Sequence[Sequence[bytes | None]],
+    captions: Sequence[str],
+    px: Sequence[int],
+    label: str,
+    help: str = "",
+    on_change: Callable[[], None] | None = None,
+) -> int | None:
     """A slider over ``steps`` showing ``frames[k][i]`` (PNG bytes) for picture k at step i.
 
     ``captions[k]`` may hold ``{step}``. Returns the step the person settled on (None until they move
@@ -54,8 +65,16 @@ def filmstrip(key: str, steps: Sequence[int], index: int, frames: Sequence[Seque
     for pic in uris:
         for u in pic:
             h.update((u or "-").encode())
-    data = {"sig": h.hexdigest(), "steps": [int(s) for s in steps], "index": int(index), "frames": uris,
-            "captions": list(captions), "px": [int(p) for p in px], "label": label, "help": help}
+    data = {
+        "sig": h.hexdigest(),
+        "steps": [int(s) for s in steps],
+        "index": int(index),
+        "frames": uris,
+        "captions": list(captions),
+        "px": [int(p) for p in px],
+        "label": label,
+        "help": help,
+    }
     result = _filmstrip(key=key, data=data, on_step_change=on_change or (lambda: None))
     step = getattr(result, "step", None)
     return None if step is None else int(step)
@@ -68,6 +87,7 @@ _latentpad = _register(LATENTPAD, "latentpad")
 
 def latent_state_key(values: dict[str, float]) -> str:
     """The slider state as the latent pad's JavaScript writes it: ``key=+0.1`` pairs, sorted, one decimal."""
+
     def one(v: float) -> str:
         v = round(float(v) * 10) / 10
         return "0.0" if abs(v) < 0.05 else f"{v:.1f}"
@@ -75,8 +95,18 @@ def latent_state_key(values: dict[str, float]) -> str:
     return "|".join(f"{k}={one(values[k])}" for k in sorted(values))
 
 
-def latentpad(key: str, *, sig: str, version: int, values: dict[str, float], groups: list[dict], picture: bytes,
-              px: int, prefetch: dict[str, bytes], on_change: Callable[[], None] | None = None) -> None:
+def latentpad(
+    key: str,
+    *,
+    sig: str,
+    version: int,
+    values: dict[str, float],
+    groups: list[dict],
+    picture: bytes,
+    px: int,
+    prefetch: dict[str, bytes],
+    on_change: Callable[[], None] | None = None,
+) -> None:
     """Explore's picture and its sliders in one page part (see ui/web/latentpad.js).
 
     ``values`` are the sliders' values as the session holds them; ``version`` changes whenever Python
@@ -86,9 +116,16 @@ def latentpad(key: str, *, sig: str, version: int, values: dict[str, float], gro
     come back as the state value ``values`` (a dict), with ``on_change`` run first.
     """
     groups = [{**g, "sliders": [{**s, "strip": data_uri(s.get("strip"))} for s in g["sliders"]]} for g in groups]
-    data = {"sig": sig, "version": int(version), "values": {k: float(v) for k, v in values.items()},
-            "groups": groups, "picture": data_uri(picture), "picture_key": latent_state_key(values), "px": int(px),
-            "prefetch": {k: data_uri(v) for k, v in prefetch.items()}}
+    data = {
+        "sig": sig,
+        "version": int(version),
+        "values": {k: float(v) for k, v in values.items()},
+        "groups": groups,
+        "picture": data_uri(picture),
+        "picture_key": latent_state_key(values),
+        "px": int(px),
+        "prefetch": {k: data_uri(v) for k, v in prefetch.items()},
+    }
     _latentpad(key=key, data=data, on_values_change=on_change or (lambda: None))
 
 
@@ -121,20 +158,44 @@ def plotly_js_url() -> str | None:
     return f"/{base + '/' if base else ''}app/static/{name}"
 
 
-def livepanel(key: str, *, progress: tuple[float, str], hints: Sequence[tuple[str, str]], message: str,
-              chart: dict | None, chart_sig: str, chart_empty: str, src: str | None, smoothing: float,
-              smoothing_help: str, grid: bytes | None, grid_caption: str, grid_empty: str,
-              chart_every_s: float = 0.0, chart_share: float = 1.0, on_smoothing: Callable[[], None] | None = None) -> None:
+def livepanel(
+    key: str,
+    *,
+    progress: tuple[float, str],
+    hints: Sequence[tuple[str, str]],
+    message: str,
+    chart: dict | None,
+    chart_sig: str,
+    chart_empty: str,
+    src: str | None,
+    smoothing: float,
+    smoothing_help: str,
+    grid: bytes | None,
+    grid_caption: str,
+    grid_empty: str,
+    chart_every_s: float = 0.0,
+    chart_share: float = 1.0,
+    on_smoothing: Callable[[], None] | None = None,
+) -> None:
     """The Train page's live part (see ui/web/livepanel.js): progress, hints, the loss chart (a Plotly
     figure dict with unsmoothed values: the page smooths them) and the fixed-noise grid (PNG bytes).
     ``chart_sig`` changes exactly when the chart's points do; new points are drawn at most every
     ``chart_every_s`` seconds, and rarely enough that redrawing stays under ``chart_share`` of one
     core of the viewer's computer (moving the smoothing redraws at once). The person's smoothing comes back as
     the state value ``smoothing``, with ``on_smoothing`` run first."""
-    data = {"src": src, "progress": {"fraction": float(progress[0]), "text": progress[1]},
-            "hints": [{"kind": k, "text": t} for k, t in hints], "message": message,
-            "chart": None if chart is None else {"sig": chart_sig, "figure": chart}, "chart_empty": chart_empty,
-            "chart_every_ms": int(chart_every_s * 1000), "chart_share": float(chart_share),
-            "smoothing": float(smoothing), "smoothing_help": smoothing_help,
-            "grid": data_uri(grid), "grid_caption": grid_caption, "grid_empty": grid_empty}
+    data = {
+        "src": src,
+        "progress": {"fraction": float(progress[0]), "text": progress[1]},
+        "hints": [{"kind": k, "text": t} for k, t in hints],
+        "message": message,
+        "chart": None if chart is None else {"sig": chart_sig, "figure": chart},
+        "chart_empty": chart_empty,
+        "chart_every_ms": int(chart_every_s * 1000),
+        "chart_share": float(chart_share),
+        "smoothing": float(smoothing),
+        "smoothing_help": smoothing_help,
+        "grid": data_uri(grid),
+        "grid_caption": grid_caption,
+        "grid_empty": grid_empty,
+    }
     _livepanel(key=key, data=data, on_smoothing_change=on_smoothing or (lambda: None))

@@ -33,21 +33,21 @@ from studio.core.paths import atomic_write_bytes
 from studio.core.progress import Progress
 from studio.core.progress import report as _report
 
-METHOD_VERSION = 1           # bump when the recipe below changes: cached files are then recomputed
+METHOD_VERSION = 1  # bump when the recipe below changes: cached files are then recomputed
 DEFAULT_SAMPLES = 4096
 DEFAULT_COMPONENTS = 16
-_SAMPLING_SEED = 0x6A5       # fixed: the same snapshot always gets the same directions
+_SAMPLING_SEED = 0x6A5  # fixed: the same snapshot always gets the same directions
 _ACTIVATIONS = ("ReLU", "LeakyReLU", "Activation", "ELU", "PReLU")
 
 
 @dataclass
 class Directions:
-    directions: np.ndarray       # float32 (n, z_dim), orthonormal rows, explained-variance order
-    variance_ratio: np.ndarray   # float32 (n,), PCA explained-variance ratio, non-increasing
-    stds: np.ndarray             # float32 (n,), std of N(0, I) latents' projection on each direction
-    layer: str                   # name of the G layer whose activations were analysed
-    n_samples: int               # latents sampled
-    snapshot_hash: str = ""      # blake2b of the snapshot file the directions came from
+    directions: np.ndarray  # float32 (n, z_dim), orthonormal rows, explained-variance order
+    variance_ratio: np.ndarray  # float32 (n,), PCA explained-variance ratio, non-increasing
+    stds: np.ndarray  # float32 (n,), std of N(0, I) latents' projection on each direction
+    layer: str  # name of the G layer whose activations were analysed
+    n_samples: int  # latents sampled
+    snapshot_hash: str = ""  # blake2b of the snapshot file the directions came from
 
     def __len__(self) -> int:
         return int(self.directions.shape[0])
@@ -71,6 +71,7 @@ class Directions:
 
 
 # ---- the analysis ----------------------------------------------------------------------------
+
 
 def early_layer(G):
     """The layer whose output GANSpace analyses: the first non-linearity after G's first Dense layer.
@@ -100,8 +101,10 @@ def _feature_fn(G, z_dim: int, conditional: bool):
     layer = early_layer(G)
     sub = keras.Model(G.inputs if conditional else G.inputs[0], layer.output, name="ganspace_features")
 
-    @tf.function(input_signature=[tf.TensorSpec([None, z_dim], tf.float32), tf.TensorSpec([None], tf.int32)],
-                 reduce_retracing=True)
+    @tf.function(
+        input_signature=[tf.TensorSpec([None, z_dim], tf.float32), tf.TensorSpec([None], tf.int32)],
+        reduce_retracing=True,
+    )
     def features(z, y):
         out = sub([z, y] if conditional else z, training=False)
         return tf.reshape(tf.cast(out, tf.float32), [tf.shape(z)[0], -1])
@@ -109,9 +112,17 @@ def _feature_fn(G, z_dim: int, conditional: bool):
     return features, layer.name
 
 
-def compute_directions(G, z_dim: int, *, conditional: bool = False, num_classes: int = 0,
-                       n_samples: int = DEFAULT_SAMPLES, n_components: int = DEFAULT_COMPONENTS,
-                       batch_size: int = 512, progress: Progress = None) -> Directions:
+def compute_directions(
+    G,
+    z_dim: int,
+    *,
+    conditional: bool = False,
+    num_classes: int = 0,
+    n_samples: int = DEFAULT_SAMPLES,
+    n_components: int = DEFAULT_COMPONENTS,
+    batch_size: int = 512,
+    progress: Progress = None,
+) -> Directions:
     """GANSpace directions of generator ``G`` (a Keras functional model). Deterministic for given weights.
 
     Conditional models get labels drawn uniformly over the classes, so the directions are shared by
@@ -125,8 +136,9 @@ def compute_directions(G, z_dim: int, *, conditional: bool = False, num_classes:
         raise ValueError("GANSpace needs at least 64 samples")
     rng = np.random.default_rng(_SAMPLING_SEED)
     Z = rng.standard_normal((n_samples, z_dim)).astype(np.float32)
-    Y = (rng.integers(0, num_classes, n_samples) if conditional and num_classes > 0
-         else np.zeros(n_samples)).astype(np.int32)
+    Y = (rng.integers(0, num_classes, n_samples) if conditional and num_classes > 0 else np.zeros(n_samples)).astype(
+        np.int32
+    )
 
     features, layer_name = _feature_fn(G, z_dim, conditional)
     chunks = []
@@ -142,10 +154,12 @@ def compute_directions(G, z_dim: int, *, conditional: bool = False, num_classes:
     total_var = float(np.einsum("ij,ij->", X, X, dtype=np.float64)) / (n_samples - 1)
     k = int(min(n_components, z_dim, X.shape[1], n_samples - 1))
     if total_var <= 0 or k < 1:
-        raise StudioError("This generator's early layer does not vary with the latent, so it has no "
-                          "directions to find. Train it a little longer.")
+        raise StudioError(
+            "This generator's early layer does not vary with the latent, so it has no "
+            "directions to find. Train it a little longer."
+        )
     U, S, _ = randomized_svd(X, n_components=k, n_oversamples=max(10, k), n_iter=6, random_state=0)
-    coeffs = (U * S).astype(np.float64)             # PCA coefficients x_j (N, k)
+    coeffs = (U * S).astype(np.float64)  # PCA coefficients x_j (N, k)
     variance_ratio = (S.astype(np.float64) ** 2 / (n_samples - 1)) / total_var
     del X
 
@@ -162,11 +176,13 @@ def compute_directions(G, z_dim: int, *, conditional: bool = False, num_classes:
     D *= np.sign(D[np.arange(len(D)), idx])[:, None]
     stds = (Z.astype(np.float64) @ D.T).std(axis=0, ddof=1)
     _report(progress, 1.0, "Directions ready")
-    return Directions(D.astype(np.float32), variance_ratio.astype(np.float32), stds.astype(np.float32),
-                      layer_name, n_samples)
+    return Directions(
+        D.astype(np.float32), variance_ratio.astype(np.float32), stds.astype(np.float32), layer_name, n_samples
+    )
 
 
 # ---- the cache beside the snapshot ---------------------------------------------------------------
+
 
 def directions_path(snapshot: Path | str) -> Path:
     """``.../snapshots/step_XXXXXXXX.weights.h5`` → ``.../snapshots/step_XXXXXXXX.directions.npz``."""
@@ -184,9 +200,16 @@ def file_hash(path: Path | str) -> str:
 
 def save_directions(d: Directions, path: Path | str) -> Path:
     buf = io.BytesIO()
-    np.savez(buf, directions=d.directions, variance_ratio=d.variance_ratio, stds=d.stds,
-             layer=np.array(d.layer), n_samples=np.array(d.n_samples),
-             snapshot_hash=np.array(d.snapshot_hash), method_version=np.array(METHOD_VERSION))
+    np.savez(
+        buf,
+        directions=d.directions,
+        variance_ratio=d.variance_ratio,
+        stds=d.stds,
+        layer=np.array(d.layer),
+        n_samples=np.array(d.n_samples),
+        snapshot_hash=np.array(d.snapshot_hash),
+        method_version=np.array(METHOD_VERSION),
+    )
     atomic_write_bytes(path, buf.getvalue())
     return Path(path)
 
@@ -197,9 +220,14 @@ def load_directions(path: Path | str, snapshot_hash: str | None = None) -> Direc
         with np.load(path, allow_pickle=False) as f:
             if int(f["method_version"]) != METHOD_VERSION:
                 return None
-            d = Directions(f["directions"].astype(np.float32), f["variance_ratio"].astype(np.float32),
-                           f["stds"].astype(np.float32), str(f["layer"]), int(f["n_samples"]),
-                           str(f["snapshot_hash"]))
+            d = Directions(
+                f["directions"].astype(np.float32),
+                f["variance_ratio"].astype(np.float32),
+                f["stds"].astype(np.float32),
+                str(f["layer"]),
+                int(f["n_samples"]),
+                str(f["snapshot_hash"]),
+            )
     except (OSError, KeyError, ValueError, TypeError):
         return None
     if snapshot_hash is not None and d.snapshot_hash != snapshot_hash:
@@ -213,8 +241,9 @@ def cached_directions(sampler) -> Directions | None:
     return load_directions(directions_path(snap), file_hash(snap))
 
 
-def directions_for(sampler, progress: Progress = None, n_samples: int = DEFAULT_SAMPLES,
-                   n_components: int = DEFAULT_COMPONENTS) -> Directions:
+def directions_for(
+    sampler, progress: Progress = None, n_samples: int = DEFAULT_SAMPLES, n_components: int = DEFAULT_COMPONENTS
+) -> Directions:
     """Directions of a ``sampling.Sampler``'s snapshot: from the file beside it, else computed and saved.
 
     Uses the sampler's own generator instance (never the one being trained).
@@ -227,8 +256,15 @@ def directions_for(sampler, progress: Progress = None, n_samples: int = DEFAULT_
         _report(progress, 1.0, "Directions loaded")
         return d
     cfg = sampler.cfg
-    d = compute_directions(sampler.G, cfg.z_dim, conditional=cfg.conditional, num_classes=cfg.num_classes,
-                           n_samples=n_samples, n_components=n_components, progress=progress)
+    d = compute_directions(
+        sampler.G,
+        cfg.z_dim,
+        conditional=cfg.conditional,
+        num_classes=cfg.num_classes,
+        n_samples=n_samples,
+        n_components=n_components,
+        progress=progress,
+    )
     d.snapshot_hash = digest
     save_directions(d, path)
     return d

@@ -95,8 +95,9 @@ def slerp_path(a: np.ndarray, b: np.ndarray, n_frames: int, loop: bool = False) 
     return np.stack([slerp(a, b, float(ti)) for ti in t]).astype(np.float32)
 
 
-def line_path(z: np.ndarray, direction: np.ndarray, lo: float, hi: float, n_frames: int,
-              loop: bool = False) -> np.ndarray:
+def line_path(
+    z: np.ndarray, direction: np.ndarray, lo: float, hi: float, n_frames: int, loop: bool = False
+) -> np.ndarray:
     """Latents (n, z_dim): ``z + s * direction`` for s from ``lo`` to ``hi`` (and back when ``loop``)."""
     t = _loop_times(n_frames, loop)
     s = lo + (hi - lo) * t

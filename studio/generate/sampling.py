@@ -44,7 +44,7 @@ class Sampler:
         self.run = run if isinstance(run, Run) else Run.open(run)
         self.cfg: RunConfig = self.run.config
         path = self.run.snapshot_path(step)
-        self.step = int(path.name[len("step_"):].split(".")[0])
+        self.step = int(path.name[len("step_") :].split(".")[0])
         # TensorFlow only now: a missing run or snapshot is reported before its start-up log lines.
         import tensorflow as tf
 
@@ -56,14 +56,16 @@ class Sampler:
         cond = self.cfg.conditional
         G = self.G
         self._fast = _FastGenerator.of(G)
-        self.fast_path = self._fast is not None     # False: G itself is called (see the module docstring)
+        self.fast_path = self._fast is not None  # False: G itself is called (see the module docstring)
 
-        @tf.function(input_signature=[tf.TensorSpec([None, self.cfg.z_dim], tf.float32),
-                                      tf.TensorSpec([None], tf.int32)], reduce_retracing=True)
+        @tf.function(
+            input_signature=[tf.TensorSpec([None, self.cfg.z_dim], tf.float32), tf.TensorSpec([None], tf.int32)],
+            reduce_retracing=True,
+        )
         def _gen(z, y):
             return G([z, y] if cond else z, training=False)
 
-        self._gen = _gen                             # the Keras path (mlp, or any layer _FastGenerator lacks)
+        self._gen = _gen  # the Keras path (mlp, or any layer _FastGenerator lacks)
 
     @property
     def z_dim(self) -> int:
@@ -107,8 +109,8 @@ class _Compiled:
         self.z_dim = z_dim
         self.plain = tf.function(run, autograph=False)
         self.xla = tf.function(run, jit_compile=True, autograph=False)
-        self.xla_works: bool | None = None           # known after the first single image
-        self.first_lock = threading.Lock()           # held while the first single image compiles
+        self.xla_works: bool | None = None  # known after the first single image
+        self.first_lock = threading.Lock()  # held while the first single image compiles
         self._trace_lock = threading.Lock()
         self._concrete: dict = {}
 
@@ -124,7 +126,8 @@ class _Compiled:
                 if fn is None:
                     n = 1 if name == "one" else None
                     fn = self._concrete[name] = (self.xla if name == "one" else self.plain).get_concrete_function(
-                        tf.TensorSpec([n, self.z_dim], tf.float32), tf.TensorSpec([n], tf.int32), variables)
+                        tf.TensorSpec([n, self.z_dim], tf.float32), tf.TensorSpec([n], tf.int32), variables
+                    )
         return fn
 
 
@@ -161,15 +164,19 @@ class _FastGenerator:
         plan, variables, side, largest = [], [], 0, 1
         if layers and type(layers[0]).__name__ == "Embedding":
             # build_generator's conditional head: Concatenate()([z, Embedding(y)]).
-            if (len(layers) < 2 or type(layers[1]).__name__ != "Concatenate" or layers[1].axis != -1
-                    or layers[0].get_config().get("mask_zero")):
+            if (
+                len(layers) < 2
+                or type(layers[1]).__name__ != "Concatenate"
+                or layers[1].axis != -1
+                or layers[0].get_config().get("mask_zero")
+            ):
                 return None
             plan.append(("embedding", None))
             variables.append(layers[0].embeddings)
             layers = layers[2:]
         for la in layers:
             kind, c = type(la).__name__, la.get_config()
-            if not side:                             # before the reshape to (4, 4, C)
+            if not side:  # before the reshape to (4, 4, C)
                 if kind == "Dense" and c["activation"] == "linear":
                     plan.append(("dense", bool(la.use_bias)))
                     variables += [la.kernel, la.bias] if la.use_bias else [la.kernel]
@@ -178,15 +185,29 @@ class _FastGenerator:
                     side = plan[-1][1][0]
                 else:
                     return None
-            elif (kind == "BatchNormalization" and c["axis"] in (-1, 3) and c["center"] and c["scale"]
-                  and not c.get("renorm") and not c.get("synchronized")):
+            elif (
+                kind == "BatchNormalization"
+                and c["axis"] in (-1, 3)
+                and c["center"]
+                and c["scale"]
+                and not c.get("renorm")
+                and not c.get("synchronized")
+            ):
                 plan.append(("bn", float(la.epsilon)))
                 variables += [la.gamma, la.beta, la.moving_mean, la.moving_variance]
             elif kind == "ReLU" and c["max_value"] is None and c["negative_slope"] == 0 and c["threshold"] == 0:
                 plan.append(("relu", None))
-            elif (kind == "Conv2DTranspose" and tuple(c["kernel_size"]) == (4, 4) and tuple(c["strides"]) == (2, 2)
-                  and c["padding"] == "same" and c["data_format"] == "channels_last" and c["output_padding"] is None
-                  and tuple(c["dilation_rate"]) == (1, 1) and c.get("groups", 1) == 1 and c["activation"] == "linear"):
+            elif (
+                kind == "Conv2DTranspose"
+                and tuple(c["kernel_size"]) == (4, 4)
+                and tuple(c["strides"]) == (2, 2)
+                and c["padding"] == "same"
+                and c["data_format"] == "channels_last"
+                and c["output_padding"] is None
+                and tuple(c["dilation_rate"]) == (1, 1)
+                and c.get("groups", 1) == 1
+                and c["activation"] == "linear"
+            ):
                 plan.append(("deconv", bool(la.use_bias)))
                 variables += [la.kernel, la.bias] if la.use_bias else [la.kernel]
                 largest = max(largest, 16 * int(la.kernel.shape[2]) * side * side)
@@ -223,18 +244,20 @@ class _FastGenerator:
             one = c.concrete("one", self.variables)
             if c.xla_works:
                 return one(tf.constant(z), tf.constant(labels), self.variables).numpy()
-            with c.first_lock:                       # the first single image: compile, or find XLA missing
+            with c.first_lock:  # the first single image: compile, or find XLA missing
                 if c.xla_works is None:
                     try:
                         out = one(tf.constant(z), tf.constant(labels), self.variables).numpy()
                         c.xla_works = True
                         return out
-                    except tf.errors.OpError:        # decided before any picture was drawn through it
+                    except tf.errors.OpError:  # decided before any picture was drawn through it
                         c.xla_works = False
             return self(z, labels)
         batch, n = c.concrete("batch", self.variables), self.chunk
-        parts = [batch(tf.constant(z[i:i + n]), tf.constant(labels[i:i + n]), self.variables).numpy()
-                 for i in range(0, max(len(z), 1), n)]
+        parts = [
+            batch(tf.constant(z[i : i + n]), tf.constant(labels[i : i + n]), self.variables).numpy()
+            for i in range(0, max(len(z), 1), n)
+        ]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
@@ -242,7 +265,7 @@ def _run(plan, z, y, variables):
     """The generator's forward pass (inference) from its plan and variables; inside a tf.function."""
     import tensorflow as tf
 
-    def per_channel(v):                              # (C,) against (C, B, H, W)
+    def per_channel(v):  # (C,) against (C, B, H, W)
         return v[:, None, None, None]
 
     take = iter([tf.cast(v, tf.float32) for v in variables]).__next__
@@ -287,12 +310,12 @@ def _deconv4x4s2(x, kernel):
     cout = kernel.shape[2]
     y = tf.matmul(tf.reshape(kernel, (16 * cout, cin)), tf.reshape(x, (cin, -1)))
     y = tf.pad(tf.reshape(y, (4, 4 * cout, -1, h, w)), [[0, 0], [0, 0], [0, 0], [1, 1], [0, 0]])
-    even = y[1, :, :, 1:h + 1] + y[3, :, :, 0:h]     # (kw·Cout, B, H, W): output rows 2m
-    odd = y[2, :, :, 1:h + 1] + y[0, :, :, 2:h + 2]  # output rows 2m+1
+    even = y[1, :, :, 1 : h + 1] + y[3, :, :, 0:h]  # (kw·Cout, B, H, W): output rows 2m
+    odd = y[2, :, :, 1 : h + 1] + y[0, :, :, 2 : h + 2]  # output rows 2m+1
     r = tf.reshape(tf.stack([even, odd], axis=3), (4, cout, -1, 2 * h, w))
     r = tf.pad(r, [[0, 0], [0, 0], [0, 0], [0, 0], [1, 1]])
-    even = r[1, ..., 1:w + 1] + r[3, ..., 0:w]
-    odd = r[2, ..., 1:w + 1] + r[0, ..., 2:w + 2]
+    even = r[1, ..., 1 : w + 1] + r[3, ..., 0:w]
+    odd = r[2, ..., 1 : w + 1] + r[0, ..., 2 : w + 2]
     return tf.reshape(tf.stack([even, odd], axis=4), (cout, -1, 2 * h, 2 * w))
 
 

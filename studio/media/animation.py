@@ -38,7 +38,7 @@ from studio.core.images import upscale
 from studio.core.progress import Progress
 from studio.core.progress import report as _report
 
-BAND_COLOR = (18, 18, 22)       # the dark strip the step label sits on, below the image
+BAND_COLOR = (18, 18, 22)  # the dark strip the step label sits on, below the image
 TEXT_COLOR = (240, 240, 240)
 
 
@@ -95,8 +95,9 @@ def label_frame(image: np.ndarray, text: str, scale_to: int | None = None) -> np
     return np.asarray(canvas, dtype=np.uint8)
 
 
-def _prepare(frames: Sequence[np.ndarray], labels: Sequence[str] | None, scale_to: int | None,
-             progress: Progress, share: float) -> list[np.ndarray]:
+def _prepare(
+    frames: Sequence[np.ndarray], labels: Sequence[str] | None, scale_to: int | None, progress: Progress, share: float
+) -> list[np.ndarray]:
     """Label / upscale / RGB every frame (the first ``share`` of the progress bar)."""
     if len(frames) == 0:
         raise StudioError("There are no frames to export: this run has no snapshots yet.")
@@ -112,8 +113,14 @@ def _prepare(frames: Sequence[np.ndarray], labels: Sequence[str] | None, scale_t
     return out
 
 
-def gif_bytes(frames: list[np.ndarray], fps: float = 4, loop: bool = True, labels: list[str] | None = None,
-              scale_to: int | None = None, progress: Progress = None) -> bytes:
+def gif_bytes(
+    frames: list[np.ndarray],
+    fps: float = 4,
+    loop: bool = True,
+    labels: list[str] | None = None,
+    scale_to: int | None = None,
+    progress: Progress = None,
+) -> bytes:
     """An animated GIF of ``frames`` (uint8 images of one size), ``fps`` frames per second."""
     import io
 
@@ -126,8 +133,15 @@ def gif_bytes(frames: list[np.ndarray], fps: float = 4, loop: bool = True, label
     _report(progress, 0.85, "Encoding the GIF")
     buf = io.BytesIO()
     extra = {"loop": 0} if loop else {}  # loop=0 means forever; no loop key means play once
-    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:],
-                   duration=max(20, round(1000 / fps)), disposal=1, **extra)
+    images[0].save(
+        buf,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=max(20, round(1000 / fps)),
+        disposal=1,
+        **extra,
+    )
     _report(progress, 1.0, "GIF ready")
     return buf.getvalue()
 
@@ -144,8 +158,13 @@ def pad_even(image: np.ndarray) -> np.ndarray:
     return out
 
 
-def mp4_bytes(frames: list[np.ndarray], fps: float = 4, labels: list[str] | None = None,
-              scale_to: int | None = None, progress: Progress = None) -> bytes:
+def mp4_bytes(
+    frames: list[np.ndarray],
+    fps: float = 4,
+    labels: list[str] | None = None,
+    scale_to: int | None = None,
+    progress: Progress = None,
+) -> bytes:
     """An H.264 MP4 (yuv420p, plays in browsers and phones) of ``frames`` at ``fps``."""
     import imageio.v2 as iio
 
@@ -156,9 +175,17 @@ def mp4_bytes(frames: list[np.ndarray], fps: float = 4, labels: list[str] | None
         path = os.path.join(tmp, "timelapse.mp4")
         # macro_block_size=2: we padded to even sides ourselves; imageio's default (16) would
         # resize every frame and smear the pixels. quality 8 ≈ crf 10: pixel art stays crisp.
-        writer = iio.get_writer(path, format="FFMPEG", mode="I", fps=fps, codec="libx264",
-                                pixelformat="yuv420p", quality=8, macro_block_size=2,
-                                ffmpeg_log_level="error")
+        writer = iio.get_writer(
+            path,
+            format="FFMPEG",
+            mode="I",
+            fps=fps,
+            codec="libx264",
+            pixelformat="yuv420p",
+            quality=8,
+            macro_block_size=2,
+            ffmpeg_log_level="error",
+        )
         try:
             for i, f in enumerate(prepared):
                 writer.append_data(f)
@@ -198,22 +225,24 @@ class SnapshotBank:
         self.max_images = int(max_images)
         self._lock = threading.RLock()
         self._sampler = None
-        self._loaded: tuple | None = None            # (step, mtime) whose weights are in the generator now
+        self._loaded: tuple | None = None  # (step, mtime) whose weights are in the generator now
         self._weights: collections.OrderedDict = collections.OrderedDict()  # (step, mtime) -> arrays
         self._bytes = 0
-        self._images: collections.OrderedDict = collections.OrderedDict()   # (step, mtime, latent) -> uint8
+        self._images: collections.OrderedDict = collections.OrderedDict()  # (step, mtime, latent) -> uint8
         self._prefetch_thread: threading.Thread | None = None
         self._want_steps: list[int] = []
-        self._want_latent: tuple | None = None       # (z (z_dim,), label) to draw at every snapshot
+        self._want_latent: tuple | None = None  # (z (z_dim,), label) to draw at every snapshot
 
     # ---- weights -------------------------------------------------------------------------------------
     def _key(self, step: int) -> tuple[int, int]:
-        path = self.run.snapshot_path(step)          # StudioError (listing the steps) if it is gone
+        path = self.run.snapshot_path(step)  # StudioError (listing the steps) if it is gone
         try:
             return int(step), path.stat().st_mtime_ns
         except FileNotFoundError:
-            raise StudioError(f"The snapshot at step {step} of '{self.run.id}' was just removed "
-                              "(old snapshots are thinned out as a run grows).") from None
+            raise StudioError(
+                f"The snapshot at step {step} of '{self.run.id}' was just removed "
+                "(old snapshots are thinned out as a run grows)."
+            ) from None
 
     def _key_or_none(self, step: int):
         try:
@@ -281,7 +310,9 @@ class SnapshotBank:
     # ---- one latent across time, cached --------------------------------------------------------------
     @staticmethod
     def _latent_id(z: np.ndarray, label: int | None) -> bytes:
-        return np.asarray(z, np.float32).reshape(-1).tobytes() + (b"" if label is None else int(label).to_bytes(4, "little"))
+        return np.asarray(z, np.float32).reshape(-1).tobytes() + (
+            b"" if label is None else int(label).to_bytes(4, "little")
+        )
 
     def image(self, step: int, z: np.ndarray, label: int | None = None) -> np.ndarray:
         """uint8 (H,W,C): latent ``z`` (z_dim,) drawn by the snapshot at ``step`` (cached; treat as read-only)."""
@@ -291,8 +322,9 @@ class SnapshotBank:
             if img is not None:
                 self._images.move_to_end(key)
                 return img
-            img = self.sampler(step).generate(np.asarray(z, np.float32).reshape(1, -1),
-                                              None if label is None else np.array([int(label)], np.int32))[0]
+            img = self.sampler(step).generate(
+                np.asarray(z, np.float32).reshape(1, -1), None if label is None else np.array([int(label)], np.int32)
+            )[0]
             img.setflags(write=False)
             self._images[key] = img
             while len(self._images) > self.max_images:
@@ -315,8 +347,9 @@ class SnapshotBank:
             self._want_latent = None if z is None else (np.asarray(z, np.float32).reshape(-1).copy(), label)
             if self._prefetch_thread is not None and self._prefetch_thread.is_alive():
                 return
-            self._prefetch_thread = threading.Thread(target=self._prefetch_work, daemon=True,
-                                                     name=f"prefetch-{self.run.id}")
+            self._prefetch_thread = threading.Thread(
+                target=self._prefetch_work, daemon=True, name=f"prefetch-{self.run.id}"
+            )
             self._prefetch_thread.start()
 
     def wait_prefetch(self, timeout: float | None = None) -> None:
@@ -362,12 +395,12 @@ class SnapshotBank:
                     step = self._next_image()
                     if step is None:
                         return
-                    try:                             # a swap (~3 ms) and one call, under the lock
+                    try:  # a swap (~3 ms) and one call, under the lock
                         self.image(step, *self._want_latent)
                     except StudioError:
                         self._want_steps = [s for s in self._want_steps if s != step]
                     continue
-            try:                                     # disk reads outside the lock: scrubbing goes on
+            try:  # disk reads outside the lock: scrubbing goes on
                 if loader is None:
                     loader = build_generator(self.run.config, name="generator")
                 self._load(loader, job[0])
@@ -380,8 +413,14 @@ class SnapshotBank:
                     self._remember(job[1], arrays)
 
 
-def timelapse_frames(run, kind: str = "grid", z: np.ndarray | None = None, label: int | None = None,
-                     progress: Progress = None, bank: SnapshotBank | None = None) -> tuple[list[np.ndarray], list[int]]:
+def timelapse_frames(
+    run,
+    kind: str = "grid",
+    z: np.ndarray | None = None,
+    label: int | None = None,
+    progress: Progress = None,
+    bank: SnapshotBank | None = None,
+) -> tuple[list[np.ndarray], list[int]]:
     """Every snapshot of ``run`` as a frame: its fixed-noise grid (``"grid"``) or one latent (``"latent"``).
 
     ``run`` is a ``runs.Run`` or a path. For ``"latent"``, ``z`` is the latent (z_dim,) held fixed

@@ -21,7 +21,7 @@ from __future__ import annotations
 from studio.core.errors import StudioError
 
 POLICIES = ("color", "translation", "cutout")
-DEFAULT_POLICY = "color,translation,cutout"   # the paper's choice for small datasets
+DEFAULT_POLICY = "color,translation,cutout"  # the paper's choice for small datasets
 
 
 def parse_policy(policy: str) -> list[str]:
@@ -29,8 +29,10 @@ def parse_policy(policy: str) -> list[str]:
     names = [p.strip() for p in (policy or "").split(",") if p.strip()]
     unknown = [p for p in names if p not in POLICIES]
     if unknown:
-        raise StudioError(f"Unknown DiffAugment policy {', '.join(repr(u) for u in unknown)}; "
-                          f"use a comma list of {', '.join(POLICIES)}.")
+        raise StudioError(
+            f"Unknown DiffAugment policy {', '.join(repr(u) for u in unknown)}; "
+            f"use a comma list of {', '.join(POLICIES)}."
+        )
     return names
 
 
@@ -100,10 +102,10 @@ def _translation(x, uniform, ratio: float = 0.125):
     dy = uniform(tf.stack([b, 1]), -sh, sh + 1, dtype=tf.int32)
     dx = uniform(tf.stack([b, 1]), -sw, sw + 1, dtype=tf.int32)
     padded = tf.pad(x, tf.stack([[0, 0], [sh, sh], [sw, sw], [0, 0]]))
-    rows = tf.range(h)[None, :] + sh - dy                        # (B, H) indices into padded rows
-    cols = tf.range(w)[None, :] + sw - dx                        # (B, W) indices into padded columns
-    x = tf.gather(padded, rows, axis=1, batch_dims=1)            # (B, H, W + 2sw, C)
-    return tf.gather(x, cols, axis=2, batch_dims=1)              # (B, H, W, C)
+    rows = tf.range(h)[None, :] + sh - dy  # (B, H) indices into padded rows
+    cols = tf.range(w)[None, :] + sw - dx  # (B, W) indices into padded columns
+    x = tf.gather(padded, rows, axis=1, batch_dims=1)  # (B, H, W + 2sw, C)
+    return tf.gather(x, cols, axis=2, batch_dims=1)  # (B, H, W, C)
 
 
 def _cutout(x, uniform, ratio: float = 0.5):

@@ -22,45 +22,45 @@ IMAGE_SIZES = (28, 32, 64, 128)
 @dataclass
 class RunConfig:
     # --- data ---
-    dataset: str = "digits"          # built-in name, saved dataset name, or a folder / .zip path (CLI)
-    image_size: int = 32             # square side in pixels; dcgan/sngan take 32, 64 or 128
-    channels: int = 1                # 1 = grayscale, 3 = RGB; set from the dataset when None is not allowed
-    conditional: bool = False        # feed class labels to G and D (needs a labelled dataset)
-    num_classes: int = 0             # filled in from the dataset at start; 0 = unlabelled
-    diffaugment: str = ""            # "" = off, else comma list of color,translation,cutout (Zhao et al. 2020)
+    dataset: str = "digits"  # built-in name, saved dataset name, or a folder / .zip path (CLI)
+    image_size: int = 32  # square side in pixels; dcgan/sngan take 32, 64 or 128
+    channels: int = 1  # 1 = grayscale, 3 = RGB; set from the dataset when None is not allowed
+    conditional: bool = False  # feed class labels to G and D (needs a labelled dataset)
+    num_classes: int = 0  # filled in from the dataset at start; 0 = unlabelled
+    diffaugment: str = ""  # "" = off, else comma list of color,translation,cutout (Zhao et al. 2020)
     # --- model ---
-    model: str = "dcgan"             # mlp (classic Goodfellow MLP GAN), dcgan, sngan (dcgan G + spectral-norm D)
-    base_filters: int = 64           # width of the conv nets: channels of the last G / first D conv layer
-    z_dim: int = 100                 # latent size
+    model: str = "dcgan"  # mlp (classic Goodfellow MLP GAN), dcgan, sngan (dcgan G + spectral-norm D)
+    base_filters: int = 64  # width of the conv nets: channels of the last G / first D conv layer
+    z_dim: int = 100  # latent size
     # --- objective and optimisation ---
-    loss: str = "ns"                 # ns (non-saturating), minimax, wgan-gp, hinge
-    batch_size: int = 64             # images per step (global batch across devices)
-    lr_d: float = 2e-4               # alpha: Adam learning rate of the discriminator / critic
-    lr_g: float = 2e-4               # beta: Adam learning rate of the generator
-    beta1: float = 0.5               # Adam beta_1 (0.5 is the DCGAN choice; 0.0 for wgan-gp / hinge)
-    beta2: float = 0.999             # Adam beta_2 (0.9 for wgan-gp / hinge)
-    n_critic: int = 1                # D steps per G step; wgan-gp uses 5
-    update: str = "simultaneous"     # with n_critic 1: "simultaneous" = D and G learn from one fake batch and
-                                     # one pass through D (the TensorFlow DCGAN tutorial's step, ~15% fewer
-                                     # FLOPs); "alternating" = G steps on fresh noise after D's update
-                                     # (Goodfellow et al. 2014, Algorithm 1). n_critic > 1 always alternates.
-    gp_weight: float = 10.0          # gradient penalty weight lambda for wgan-gp (Gulrajani et al. 2017)
-    ema_decay: float = 0.999         # decay of the EMA copy of G that every sample uses; 0 = no averaging
+    loss: str = "ns"  # ns (non-saturating), minimax, wgan-gp, hinge
+    batch_size: int = 64  # images per step (global batch across devices)
+    lr_d: float = 2e-4  # alpha: Adam learning rate of the discriminator / critic
+    lr_g: float = 2e-4  # beta: Adam learning rate of the generator
+    beta1: float = 0.5  # Adam beta_1 (0.5 is the DCGAN choice; 0.0 for wgan-gp / hinge)
+    beta2: float = 0.999  # Adam beta_2 (0.9 for wgan-gp / hinge)
+    n_critic: int = 1  # D steps per G step; wgan-gp uses 5
+    update: str = "simultaneous"  # with n_critic 1: "simultaneous" = D and G learn from one fake batch and
+    # one pass through D (the TensorFlow DCGAN tutorial's step, ~15% fewer
+    # FLOPs); "alternating" = G steps on fresh noise after D's update
+    # (Goodfellow et al. 2014, Algorithm 1). n_critic > 1 always alternates.
+    gp_weight: float = 10.0  # gradient penalty weight lambda for wgan-gp (Gulrajani et al. 2017)
+    ema_decay: float = 0.999  # decay of the EMA copy of G that every sample uses; 0 = no averaging
     # --- length and bookkeeping ---
-    steps: int = 2000                # total G steps of the run (resume continues up to this number)
-    time_budget: float = 0.0         # seconds of training per session; 0 = no limit
-    log_every: int = 10              # steps between metrics.jsonl lines
-    checkpoint_every: int = 200      # steps between full checkpoints (keep the last 3)
-    snapshot_every: int = 100        # steps between G-EMA snapshots + sample grids
-    max_snapshots: int = 50          # snapshots kept, spread over the run, plus always the latest
-    grid_size: int = 8               # the fixed-noise grid is grid_size x grid_size
-    seed: int = 0                    # seeds weights, data order, fixed preview noise
+    steps: int = 2000  # total G steps of the run (resume continues up to this number)
+    time_budget: float = 0.0  # seconds of training per session; 0 = no limit
+    log_every: int = 10  # steps between metrics.jsonl lines
+    checkpoint_every: int = 200  # steps between full checkpoints (keep the last 3)
+    snapshot_every: int = 100  # steps between G-EMA snapshots + sample grids
+    max_snapshots: int = 50  # snapshots kept, spread over the run, plus always the latest
+    grid_size: int = 8  # the fixed-noise grid is grid_size x grid_size
+    seed: int = 0  # seeds weights, data order, fixed preview noise
     # --- speed ---
-    precision: str = "float32"       # float32, mixed_bfloat16 (CPUs with AMX), mixed_float16 (GPU)
-    xla: bool = False                # jit_compile the train step (measured: faster for mlp, not dcgan on CPU)
+    precision: str = "float32"  # float32, mixed_bfloat16 (CPUs with AMX), mixed_float16 (GPU)
+    xla: bool = False  # jit_compile the train step (measured: faster for mlp, not dcgan on CPU)
     # --- lineage ---
     parent: dict = field(default_factory=dict)  # {"run_id", "step"} when forked from another run
-    preset: str = ""                 # the preset this config started from, for display
+    preset: str = ""  # the preset this config started from, for display
 
     # ------------------------------------------------------------------
     def validate(self) -> "RunConfig":
@@ -81,8 +81,18 @@ class RunConfig:
             bad("The MLP model takes image sizes from 8 to 128 pixels.")
         if self.channels not in (1, 3):
             bad("Images must be grayscale (1 channel) or colour (3 channels).")
-        for name in ("batch_size", "z_dim", "steps", "n_critic", "log_every", "checkpoint_every",
-                     "snapshot_every", "max_snapshots", "grid_size", "base_filters"):
+        for name in (
+            "batch_size",
+            "z_dim",
+            "steps",
+            "n_critic",
+            "log_every",
+            "checkpoint_every",
+            "snapshot_every",
+            "max_snapshots",
+            "grid_size",
+            "base_filters",
+        ):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 bad(f"{name.replace('_', ' ').capitalize()} must be a whole number of at least 1, not {v!r}.")
@@ -122,27 +132,89 @@ class RunConfig:
 # Named starting points. Flags or widgets given beside a preset override its values.
 PRESETS: dict[str, dict] = {
     # A handful of seconds: for tests, demos of the controls, and checking a dataset works.
-    "tiny": dict(model="dcgan", base_filters=16, z_dim=32, batch_size=32, steps=60, log_every=5,
-                 snapshot_every=10, checkpoint_every=20, grid_size=4, ema_decay=0.9),
+    "tiny": dict(
+        model="dcgan",
+        base_filters=16,
+        z_dim=32,
+        batch_size=32,
+        steps=60,
+        log_every=5,
+        snapshot_every=10,
+        checkpoint_every=20,
+        grid_size=4,
+        ema_decay=0.9,
+    ),
     # Recognisable digits within ~2 minutes on 2 CPU cores.
-    "quick-sketch": dict(model="dcgan", base_filters=32, z_dim=64, batch_size=64, steps=2000,
-                         lr_d=2e-4, lr_g=2e-4, log_every=10, snapshot_every=100,
-                         checkpoint_every=250, ema_decay=0.99),
+    "quick-sketch": dict(
+        model="dcgan",
+        base_filters=32,
+        z_dim=64,
+        batch_size=64,
+        steps=2000,
+        lr_d=2e-4,
+        lr_g=2e-4,
+        log_every=10,
+        snapshot_every=100,
+        checkpoint_every=250,
+        ema_decay=0.99,
+    ),
     # A sound default for an evening on a laptop.
-    "balanced": dict(model="dcgan", base_filters=64, z_dim=100, batch_size=64, steps=5000,
-                     snapshot_every=100, checkpoint_every=250, ema_decay=0.999),
+    "balanced": dict(
+        model="dcgan",
+        base_filters=64,
+        z_dim=100,
+        batch_size=64,
+        steps=5000,
+        snapshot_every=100,
+        checkpoint_every=250,
+        ema_decay=0.999,
+    ),
     # Spectral-norm + hinge at full width, meant for a GPU.
-    "gpu-quality": dict(model="sngan", loss="hinge", base_filters=128, z_dim=128, batch_size=128,
-                        lr_d=4e-4, lr_g=1e-4, beta1=0.0, beta2=0.9, steps=50000,
-                        snapshot_every=500, checkpoint_every=1000, ema_decay=0.999,
-                        precision="mixed_float16"),
+    "gpu-quality": dict(
+        model="sngan",
+        loss="hinge",
+        base_filters=128,
+        z_dim=128,
+        batch_size=128,
+        lr_d=4e-4,
+        lr_g=1e-4,
+        beta1=0.0,
+        beta2=0.9,
+        steps=50000,
+        snapshot_every=500,
+        checkpoint_every=1000,
+        ema_decay=0.999,
+        precision="mixed_float16",
+    ),
     # The classic: Goodfellow et al. 2014 style MLP GAN.
-    "classic-mlp": dict(model="mlp", z_dim=100, batch_size=128, steps=3000, lr_d=2e-4, lr_g=2e-4,
-                        snapshot_every=100, checkpoint_every=500, ema_decay=0.99),
+    "classic-mlp": dict(
+        model="mlp",
+        z_dim=100,
+        batch_size=128,
+        steps=3000,
+        lr_d=2e-4,
+        lr_g=2e-4,
+        snapshot_every=100,
+        checkpoint_every=500,
+        ema_decay=0.99,
+    ),
     # Wasserstein GAN with gradient penalty (Gulrajani et al. 2017).
-    "wgan-gp": dict(model="dcgan", loss="wgan-gp", n_critic=5, gp_weight=10.0, beta1=0.0,
-                    beta2=0.9, lr_d=1e-4, lr_g=1e-4, base_filters=32, z_dim=64, steps=2000,
-                    snapshot_every=100, checkpoint_every=250, ema_decay=0.99),
+    "wgan-gp": dict(
+        model="dcgan",
+        loss="wgan-gp",
+        n_critic=5,
+        gp_weight=10.0,
+        beta1=0.0,
+        beta2=0.9,
+        lr_d=1e-4,
+        lr_g=1e-4,
+        base_filters=32,
+        z_dim=64,
+        steps=2000,
+        snapshot_every=100,
+        checkpoint_every=250,
+        ema_decay=0.99,
+    ),
 }
 
 PRESET_HELP = {

@@ -73,8 +73,14 @@ class JobManager:
         run = new_run(cfg, run_dir)
         return self._submit(Job(run=run, total=run.config.steps, time_budget=run.config.time_budget))
 
-    def resume_run(self, run_id: str, steps: int | None = None, time_budget: float | None = None,
-                   lr_d: float | None = None, lr_g: float | None = None) -> str:
+    def resume_run(
+        self,
+        run_id: str,
+        steps: int | None = None,
+        time_budget: float | None = None,
+        lr_d: float | None = None,
+        lr_g: float | None = None,
+    ) -> str:
         """Continue a stopped, finished or interrupted run from its latest checkpoint."""
         with self._lock:
             job = self._jobs.get(run_id)
@@ -83,28 +89,55 @@ class JobManager:
         run = self._open(run_id)
         cfg = run.config
         lr_change = lr_d is not None or lr_g is not None
-        new_cfg = cfg.replace(steps=steps or cfg.steps,
-                              time_budget=cfg.time_budget if time_budget is None else time_budget,
-                              lr_d=lr_d if lr_d is not None else cfg.lr_d, lr_g=lr_g if lr_g is not None else cfg.lr_g)
+        new_cfg = cfg.replace(
+            steps=steps or cfg.steps,
+            time_budget=cfg.time_budget if time_budget is None else time_budget,
+            lr_d=lr_d if lr_d is not None else cfg.lr_d,
+            lr_g=lr_g if lr_g is not None else cfg.lr_g,
+        )
         ckpt = run.latest_checkpoint_step() or 0
         if ckpt >= new_cfg.steps:
-            raise StudioError(f"This run already finished its {new_cfg.steps} steps. Raise the step count to train further.")
+            raise StudioError(
+                f"This run already finished its {new_cfg.steps} steps. Raise the step count to train further."
+            )
         if new_cfg != cfg:
             run.write_config(new_cfg.validate())
         run.write_status("queued", ckpt)
-        return self._submit(Job(run=run, total=new_cfg.steps, resume=True, lr_from_config=lr_change,
-                                step=ckpt, time_budget=new_cfg.time_budget))
+        return self._submit(
+            Job(
+                run=run,
+                total=new_cfg.steps,
+                resume=True,
+                lr_from_config=lr_change,
+                step=ckpt,
+                time_budget=new_cfg.time_budget,
+            )
+        )
 
-    def fork(self, run_id: str, step: int | None = None, lr_d: float | None = None, lr_g: float | None = None,
-             start: bool = True) -> str:
+    def fork(
+        self,
+        run_id: str,
+        step: int | None = None,
+        lr_d: float | None = None,
+        lr_g: float | None = None,
+        start: bool = True,
+    ) -> str:
         """A new run continuing from a full checkpoint of ``run_id``; trains at once unless ``start=False``."""
         from studio.train.loop import fork_run
 
         new = fork_run(self._open(run_id), step, lr_d, lr_g)
         if start:
             new.write_status("queued", new.latest_checkpoint_step() or 0)
-            self._submit(Job(run=new, total=new.config.steps, resume=True, lr_from_config=True,
-                             step=new.latest_checkpoint_step() or 0, time_budget=new.config.time_budget))
+            self._submit(
+                Job(
+                    run=new,
+                    total=new.config.steps,
+                    resume=True,
+                    lr_from_config=True,
+                    step=new.latest_checkpoint_step() or 0,
+                    time_budget=new.config.time_budget,
+                )
+            )
         return new.id
 
     def _open(self, run_id: str) -> Run:
@@ -133,7 +166,11 @@ class JobManager:
                 job = self._jobs[rid]
                 if job.state != "queued":
                     continue
-                job.state, job.message, job.started = "starting", "Loading the data and building the models…", time.time()
+                job.state, job.message, job.started = (
+                    "starting",
+                    "Loading the data and building the models…",
+                    time.time(),
+                )
                 job.thread = threading.Thread(target=self._work, args=(job,), name=f"train-{rid}", daemon=True)
                 job.thread.start()
 
@@ -184,8 +221,14 @@ class JobManager:
                 lr, job.pending_lr = job.pending_lr, None
                 return lr
 
-        hooks = Hooks(on_start=on_start, on_progress=on_progress, on_snapshot=on_snapshot,
-                      should_stop=job.stop_event.is_set, wait_if_paused=wait_if_paused, pending_lr=pending_lr)
+        hooks = Hooks(
+            on_start=on_start,
+            on_progress=on_progress,
+            on_snapshot=on_snapshot,
+            should_stop=job.stop_event.is_set,
+            wait_if_paused=wait_if_paused,
+            pending_lr=pending_lr,
+        )
         try:
             result = train_run(job.run, hooks, resume=job.resume, lr_from_config=job.lr_from_config)
             with self._lock:
@@ -257,7 +300,10 @@ class JobManager:
             job = self._job(run_id)
             if job.state not in ACTIVE_STATES:
                 raise StudioError("The learning rate can only change while the run trains.")
-            job.pending_lr = {**(job.pending_lr or {}), **{k: v for k, v in (("lr_d", lr_d), ("lr_g", lr_g)) if v is not None}}
+            job.pending_lr = {
+                **(job.pending_lr or {}),
+                **{k: v for k, v in (("lr_d", lr_d), ("lr_g", lr_g)) if v is not None},
+            }
 
     def delete(self, run_id: str) -> None:
         with self._lock:
@@ -291,12 +337,21 @@ class JobManager:
             if job is None:
                 return None
             return {
-                "run_id": run_id, "state": job.state, "step": job.step, "total": job.total,
-                "message": job.message, "images_per_s": job.images_per_s, "eta_s": job.eta_s,
-                "grid_path": job.grid_path, "grid_step": job.grid_step, "lr": dict(job.lr),
+                "run_id": run_id,
+                "state": job.state,
+                "step": job.step,
+                "total": job.total,
+                "message": job.message,
+                "images_per_s": job.images_per_s,
+                "eta_s": job.eta_s,
+                "grid_path": job.grid_path,
+                "grid_step": job.grid_step,
+                "lr": dict(job.lr),
                 "queue_position": (self._queue.index(run_id) + 1) if run_id in self._queue else 0,
-                "metrics": list(job.metrics) if history else [], "started": job.started,
-                "first_grid_at": job.first_grid_at, "time_budget": job.time_budget,
+                "metrics": list(job.metrics) if history else [],
+                "started": job.started,
+                "first_grid_at": job.first_grid_at,
+                "time_budget": job.time_budget,
                 "paused": not job.run_event.is_set(),
             }
 

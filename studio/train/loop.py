@@ -47,19 +47,19 @@ def _noop(*_a, **_k):
 class Hooks:
     """How a client watches and steers the loop. Every hook is called from the training thread."""
 
-    on_start: Callable[[Run, int], None] = _noop              # (run, starting step)
-    on_progress: Callable[[int, dict], None] = _noop          # (step, metrics row) at each log line
-    on_snapshot: Callable[[int, Path], None] = _noop          # (step, sample grid PNG path)
-    should_stop: Callable[[], bool] = lambda: False           # True: checkpoint and return
-    wait_if_paused: Callable[[], None] = _noop                # blocks while the client says pause
-    pending_lr: Callable[[], dict | None] = lambda: None      # {"lr_d": .., "lr_g": ..} to apply now
+    on_start: Callable[[Run, int], None] = _noop  # (run, starting step)
+    on_progress: Callable[[int, dict], None] = _noop  # (step, metrics row) at each log line
+    on_snapshot: Callable[[int, Path], None] = _noop  # (step, sample grid PNG path)
+    should_stop: Callable[[], bool] = lambda: False  # True: checkpoint and return
+    wait_if_paused: Callable[[], None] = _noop  # blocks while the client says pause
+    pending_lr: Callable[[], dict | None] = lambda: None  # {"lr_d": .., "lr_g": ..} to apply now
 
 
 @dataclass
 class TrainResult:
     run: Run
     step: int
-    state: str              # completed | stopped | budget | failed
+    state: str  # completed | stopped | budget | failed
     message: str = ""
     metrics: list = field(default_factory=list)
 
@@ -103,8 +103,9 @@ class GAN:
             self.opt_d.build(self.D.trainable_variables)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
             self.rng = tf.random.Generator.from_seed(cfg.seed)
-        self.ckpt = tf.train.Checkpoint(G=self.G, D=self.D, G_ema=self.G_ema, opt_g=self.opt_g,
-                                        opt_d=self.opt_d, step=self.step, rng=self.rng)
+        self.ckpt = tf.train.Checkpoint(
+            G=self.G, D=self.D, G_ema=self.G_ema, opt_g=self.opt_g, opt_d=self.opt_d, step=self.step, rng=self.rng
+        )
         self._step_fn = tf.function(self._distributed_step, jit_compile=bool(cfg.xla))
         self._gen_fn = None
         self._augment = None
@@ -142,8 +143,8 @@ class GAN:
         d_losses, d_reals, d_fakes, gps = [], [], [], []
         # n_critic is small and static: unrolling the loop keeps the graph simple for XLA.
         for i in range(k):
-            real = reals[i * b:(i + 1) * b]
-            y = labels[i * b:(i + 1) * b]
+            real = reals[i * b : (i + 1) * b]
+            y = labels[i * b : (i + 1) * b]
             z = self.rng.normal(tf.stack([b, cfg.z_dim]))
             with tf.GradientTape() as tape:
                 fake = self.G(self._g_in(z, y), training=True)
@@ -163,8 +164,11 @@ class GAN:
             d_fakes.append(tf.reduce_mean(self._readable(fake_logits)))
 
         z = self.rng.normal(tf.stack([b, cfg.z_dim]))
-        y_fake = (self.rng.uniform_full_int(tf.stack([b]), dtype=tf.int32) % max(cfg.num_classes, 1)
-                  if cfg.conditional else tf.zeros([b], tf.int32))
+        y_fake = (
+            self.rng.uniform_full_int(tf.stack([b]), dtype=tf.int32) % max(cfg.num_classes, 1)
+            if cfg.conditional
+            else tf.zeros([b], tf.int32)
+        )
         y_fake = tf.abs(y_fake)
         with tf.GradientTape() as tape:
             fake = self.G(self._g_in(z, y_fake), training=True)
@@ -211,8 +215,12 @@ class GAN:
         g_grads = g_tape.gradient(g_scaled, self.G.trainable_variables)
         self.opt_d.apply_gradients(zip(d_grads, self.D.trainable_variables))
         self.opt_g.apply_gradients(zip(g_grads, self.G.trainable_variables))
-        out.update(d_loss=d_loss, g_loss=g_loss, d_real=tf.reduce_mean(self._readable(real_logits)),
-                   d_fake=tf.reduce_mean(self._readable(fake_logits)))
+        out.update(
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_real=tf.reduce_mean(self._readable(real_logits)),
+            d_fake=tf.reduce_mean(self._readable(fake_logits)),
+        )
         return out
 
     def _readable(self, logits):
@@ -269,8 +277,10 @@ class GAN:
         if self._gen_fn is None:
             cond = self.cfg.conditional
 
-            @tf.function(input_signature=[tf.TensorSpec([None, self.cfg.z_dim], tf.float32),
-                                          tf.TensorSpec([None], tf.int32)], reduce_retracing=True)
+            @tf.function(
+                input_signature=[tf.TensorSpec([None, self.cfg.z_dim], tf.float32), tf.TensorSpec([None], tf.int32)],
+                reduce_retracing=True,
+            )
             def gen(z, y):
                 return self.G_ema([z, y] if cond else z, training=False)
 
@@ -295,8 +305,10 @@ def _resolve_dataset(cfg: RunConfig):
 
     ds = load_dataset(cfg.dataset, cfg.image_size, cfg.channels)
     if cfg.conditional and (ds.labels is None or len(ds.class_names) < 2):
-        raise StudioError(f"The dataset '{cfg.dataset}' has no class labels, so it cannot train a "
-                          "conditional model. Turn 'conditional' off.")
+        raise StudioError(
+            f"The dataset '{cfg.dataset}' has no class labels, so it cannot train a "
+            "conditional model. Turn 'conditional' off."
+        )
     return ds
 
 
@@ -309,16 +321,19 @@ def prepare_config(cfg: RunConfig) -> RunConfig:
     changes = {"channels": int(ds.images.shape[-1])}
     if cfg.conditional:
         if ds.labels is None or len(ds.class_names) < 2:
-            raise StudioError(f"The dataset '{cfg.dataset}' has no class labels, so it cannot train a "
-                              "conditional model. Turn 'conditional' off.")
+            raise StudioError(
+                f"The dataset '{cfg.dataset}' has no class labels, so it cannot train a "
+                "conditional model. Turn 'conditional' off."
+            )
         changes["num_classes"] = len(ds.class_names)
     return cfg.replace(**changes).validate()
 
 
 def _write_grid(gan: GAN, run: Run, step: int, z: np.ndarray, y: np.ndarray) -> Path:
     images = gan.generate(z, y)
-    png = encode_png(make_grid(images, ncols=gan.cfg.grid_size),
-                     {"run_id": run.id, "step": str(step), "kind": "fixed-noise grid"})
+    png = encode_png(
+        make_grid(images, ncols=gan.cfg.grid_size), {"run_id": run.id, "step": str(step), "kind": "fixed-noise grid"}
+    )
     path = run.sample_path(step)
     atomic_write_bytes(path, png)
     return path
@@ -338,8 +353,7 @@ def _write_snapshot(gan: GAN, run: Run, step: int) -> None:
 def _checkpoint_manager(gan: GAN, run: Run):
     import tensorflow as tf
 
-    return tf.train.CheckpointManager(gan.ckpt, str(run.path / "checkpoints"), max_to_keep=3,
-                                      checkpoint_name="ckpt")
+    return tf.train.CheckpointManager(gan.ckpt, str(run.path / "checkpoints"), max_to_keep=3, checkpoint_name="ckpt")
 
 
 def new_run(cfg: RunConfig, run_dir: Path | str | None = None) -> Run:
@@ -347,8 +361,14 @@ def new_run(cfg: RunConfig, run_dir: Path | str | None = None) -> Run:
     return Run.create(prepare_config(cfg), run_dir)
 
 
-def train(cfg: RunConfig | None = None, run_dir: Path | str | None = None, hooks: Hooks | None = None,
-          resume: bool = False, lr_from_config: bool = False, strategy=None) -> TrainResult:
+def train(
+    cfg: RunConfig | None = None,
+    run_dir: Path | str | None = None,
+    hooks: Hooks | None = None,
+    resume: bool = False,
+    lr_from_config: bool = False,
+    strategy=None,
+) -> TrainResult:
     """Train a run to ``cfg.steps`` total steps (or its time budget), checkpointing as it goes.
 
     New run: ``cfg`` given, ``run_dir`` optional (a fresh folder under runs/ otherwise).
@@ -362,8 +382,11 @@ def train(cfg: RunConfig | None = None, run_dir: Path | str | None = None, hooks
         run = Run.open(run_dir)
         if cfg is not None:
             saved = run.config
-            changed = saved.replace(steps=cfg.steps, time_budget=cfg.time_budget,
-                                    **({"lr_d": cfg.lr_d, "lr_g": cfg.lr_g} if lr_from_config else {}))
+            changed = saved.replace(
+                steps=cfg.steps,
+                time_budget=cfg.time_budget,
+                **({"lr_d": cfg.lr_d, "lr_g": cfg.lr_g} if lr_from_config else {}),
+            )
             if changed.to_dict() != saved.to_dict():
                 run.write_config(changed)
     else:
@@ -373,8 +396,9 @@ def train(cfg: RunConfig | None = None, run_dir: Path | str | None = None, hooks
     return train_run(run, hooks, resume=resume, lr_from_config=lr_from_config, strategy=strategy)
 
 
-def train_run(run: Run, hooks: Hooks | None = None, resume: bool = False, lr_from_config: bool = False,
-              strategy=None) -> TrainResult:
+def train_run(
+    run: Run, hooks: Hooks | None = None, resume: bool = False, lr_from_config: bool = False, strategy=None
+) -> TrainResult:
     """Train the run in an existing folder: from scratch, or (``resume``) from its latest checkpoint.
 
     A run that was created but never reached its first checkpoint resumes by starting over.
@@ -417,8 +441,9 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
     # A resumed run reseeds its data order by the step it resumes from: deterministic given the
     # same resume points, without checkpointing the shuffle buffer (which would hold images).
     pipeline = make_pipeline(ds, cfg.batch_size * cfg.n_critic, seed=cfg.seed + step)
-    batches = iter(gan.strategy.experimental_distribute_dataset(pipeline)
-                   if gan.strategy.num_replicas_in_sync > 1 else pipeline)
+    batches = iter(
+        gan.strategy.experimental_distribute_dataset(pipeline) if gan.strategy.num_replicas_in_sync > 1 else pipeline
+    )
     n_grid = cfg.grid_size * cfg.grid_size
     z_fixed = fixed_noise(cfg.seed, n_grid, cfg.z_dim)
     y_fixed = fixed_labels(n_grid, cfg.num_classes)
@@ -477,13 +502,24 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
         interval_steps += 1
         bad = [k for k, v in values.items() if not math.isfinite(v)]
         if bad:
-            names = {"d_loss": "D loss", "g_loss": "G loss", "gp": "gradient penalty",
-                     "d_real": "D(x)", "d_fake": "D(G(z))"}
-            keep = f"the last good checkpoint (step {last_ckpt}) is kept" if last_ckpt else "no checkpoint had been written yet"
+            names = {
+                "d_loss": "D loss",
+                "g_loss": "G loss",
+                "gp": "gradient penalty",
+                "d_real": "D(x)",
+                "d_fake": "D(G(z))",
+            }
+            keep = (
+                f"the last good checkpoint (step {last_ckpt}) is kept"
+                if last_ckpt
+                else "no checkpoint had been written yet"
+            )
             state = "failed"
-            message = (f"Training stopped at step {step}: the {names.get(bad[0], bad[0])} became "
-                       f"{'NaN (not a number)' if math.isnan(values[bad[0]]) else 'infinite'}; {keep}. "
-                       "Try lower learning rates.")
+            message = (
+                f"Training stopped at step {step}: the {names.get(bad[0], bad[0])} became "
+                f"{'NaN (not a number)' if math.isnan(values[bad[0]]) else 'infinite'}; {keep}. "
+                "Try lower learning rates."
+            )
             step -= 1  # the failed step never happened as far as the run is concerned
             break
         for k, v in values.items():
@@ -495,8 +531,14 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
             lr_d, lr_g = gan.learning_rates()
             row = {"step": step, "time": round(wall_offset + now - session_start - paused_total, 3)}
             row.update({k: float(np.mean(v)) for k, v in acc.items()})
-            row.update({"lr_d": lr_d, "lr_g": lr_g, "steps_per_s": interval_steps / dt,
-                        "images_per_s": interval_steps * cfg.batch_size / dt})
+            row.update(
+                {
+                    "lr_d": lr_d,
+                    "lr_g": lr_g,
+                    "steps_per_s": interval_steps / dt,
+                    "images_per_s": interval_steps * cfg.batch_size / dt,
+                }
+            )
             append_line(run.metrics_path, json.dumps(row))
             with writer.as_default(step=step):
                 for k in ("d_loss", "g_loss", "d_real", "d_fake", "gp", "images_per_s"):
@@ -526,8 +568,9 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
     return TrainResult(run, step, state, message, rows_written)
 
 
-def fork_run(source: Run, step: int | None = None, lr_d: float | None = None,
-             lr_g: float | None = None, dest: Path | None = None) -> Run:
+def fork_run(
+    source: Run, step: int | None = None, lr_d: float | None = None, lr_g: float | None = None, dest: Path | None = None
+) -> Run:
     """A new run folder that continues from ``source``'s full checkpoint at ``step``.
 
     Config copied, lineage recorded as ``parent``, optional new learning rates; the checkpoint,
@@ -543,15 +586,19 @@ def fork_run(source: Run, step: int | None = None, lr_d: float | None = None,
     if step not in steps:
         raise StudioError(f"The run '{source.id}' keeps full checkpoints at steps {steps}; {step} is not one of them.")
     cfg = source.config
-    cfg = cfg.replace(parent={"run_id": source.id, "step": step},
-                      lr_d=lr_d if lr_d is not None else cfg.lr_d,
-                      lr_g=lr_g if lr_g is not None else cfg.lr_g)
+    cfg = cfg.replace(
+        parent={"run_id": source.id, "step": step},
+        lr_d=lr_d if lr_d is not None else cfg.lr_d,
+        lr_g=lr_g if lr_g is not None else cfg.lr_g,
+    )
     dest = dest or source.path.parent / new_run_id(cfg, source.path.parent)
     new = Run.create(cfg, dest)
     for f in (source.path / "checkpoints").glob(f"ckpt-{step}.*"):
         shutil.copy2(f, new.path / "checkpoints" / f.name)
-    atomic_write_text(new.path / "checkpoints" / "checkpoint",
-                      f'model_checkpoint_path: "ckpt-{step}"\nall_model_checkpoint_paths: "ckpt-{step}"\n')
+    atomic_write_text(
+        new.path / "checkpoints" / "checkpoint",
+        f'model_checkpoint_path: "ckpt-{step}"\nall_model_checkpoint_paths: "ckpt-{step}"\n',
+    )
     for s in source.snapshot_steps():
         if s <= step:
             shutil.copy2(source.path / "snapshots" / f"{step_name(s)}.weights.h5", new.path / "snapshots")

@@ -109,11 +109,18 @@ class Run:
 
     # ---- status --------------------------------------------------------------
     def write_status(self, state: str, step: int, message: str = "", **extra) -> None:
-        atomic_write_json(self.path / "status.json", {
-            "state": state, "step": int(step), "message": message, "pid": os.getpid(),
-            "host": socket.gethostname(), "updated": _dt.datetime.now().isoformat(timespec="seconds"),
-            **extra,
-        })
+        atomic_write_json(
+            self.path / "status.json",
+            {
+                "state": state,
+                "step": int(step),
+                "message": message,
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "updated": _dt.datetime.now().isoformat(timespec="seconds"),
+                **extra,
+            },
+        )
 
     def read_status(self) -> dict:
         try:
@@ -138,7 +145,9 @@ class Run:
                     st["external"] = True  # trained by another process (the CLI)
                 else:
                     st["state"] = "interrupted"
-                    st["message"] = "The studio stopped while this run was training. Resume it from its last checkpoint."
+                    st["message"] = (
+                        "The studio stopped while this run was training. Resume it from its last checkpoint."
+                    )
         return st
 
     # ---- metrics -------------------------------------------------------------
@@ -185,8 +194,9 @@ class Run:
         except (TypeError, ValueError):
             raise StudioError(f"'{step}' is not a step number.") from None
         if step not in steps:
-            raise StudioError(f"The run '{self.id}' has no snapshot at step {step}. It has: "
-                              f"{', '.join(map(str, steps[-10:]))}.")
+            raise StudioError(
+                f"The run '{self.id}' has no snapshot at step {step}. It has: {', '.join(map(str, steps[-10:]))}."
+            )
         return self.path / "snapshots" / f"{step_name(step)}.weights.h5"
 
     def sample_path(self, step: int) -> Path:
@@ -265,10 +275,19 @@ class Run:
         cfg = self.config
         st = self.status(live_ids)
         return {
-            "id": self.id, "path": str(self.path), "dataset": cfg.dataset, "model": cfg.model,
-            "loss": cfg.loss, "step": st.get("step", 0), "steps": cfg.steps, "state": st.get("state"),
-            "message": st.get("message", ""), "latest_sample": self.latest_sample(),
-            "snapshots": len(self.snapshot_steps()), "parent": cfg.parent, "external": st.get("external", False),
+            "id": self.id,
+            "path": str(self.path),
+            "dataset": cfg.dataset,
+            "model": cfg.model,
+            "loss": cfg.loss,
+            "step": st.get("step", 0),
+            "steps": cfg.steps,
+            "state": st.get("state"),
+            "message": st.get("message", ""),
+            "latest_sample": self.latest_sample(),
+            "snapshots": len(self.snapshot_steps()),
+            "parent": cfg.parent,
+            "external": st.get("external", False),
             "updated": st.get("updated", ""),
         }
 

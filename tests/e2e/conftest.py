@@ -20,8 +20,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("STUDIO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def _free_port() -> int:
@@ -38,17 +45,41 @@ class Server:
         self.runs_dir = tmp / "runs"
         self.data_dir = tmp / "data"
         self.log_path = tmp / "server.log"
-        self.env = {**os.environ, "STUDIO_RUNS_DIR": str(self.runs_dir), "STUDIO_DATA_DIR": str(self.data_dir),
-                    "TF_CPP_MIN_LOG_LEVEL": "2", **(env_extra or {})}
+        self.env = {
+            **os.environ,
+            "STUDIO_RUNS_DIR": str(self.runs_dir),
+            "STUDIO_DATA_DIR": str(self.data_dir),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            **(env_extra or {}),
+        }
         self.proc = None
 
     def start(self, timeout: float = 90):
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", self.script, "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                self.script,
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -92,8 +123,10 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"No Chromium at {CHROMIUM}: install Debian's chromium (apt-get install -y chromium); "
-                    "the browser tests do not skip.")
+        pytest.fail(
+            f"No Chromium at {CHROMIUM}: install Debian's chromium (apt-get install -y chromium); "
+            "the browser tests do not skip."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -126,8 +159,10 @@ def shots(request):
         path = folder / f"{counter['n']:02d}-{name}.png"
         size = pg.viewport_size
         if full_page:
-            h = pg.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
-                            " return m ? m.scrollHeight : document.body.scrollHeight; }")
+            h = pg.evaluate(
+                "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+                " return m ? m.scrollHeight : document.body.scrollHeight; }"
+            )
             pg.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(h) + 40, 6000))})
             pg.wait_for_timeout(300)
         pg.screenshot(path=str(path))

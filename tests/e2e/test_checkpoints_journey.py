@@ -176,4 +176,3 @@ def test_checkpoints_journey(page, server, shots, run_on_server):
     except Exception:
         print(server.log_tail())
         raise
-

@@ -99,7 +99,7 @@ def test_no_runs_yet_is_a_friendly_sentence(server, page, shots):
 
 def test_sliders_change_the_picture(server, trained, page, shots):
     img = _open_explore(page, server)
-    expect(_slider(page, "dir_7")).to_be_visible()            # eight direction sliders with their strips
+    expect(_slider(page, "dir_7")).to_be_visible()  # eight direction sliders with their strips
     expect(page.locator(".st-key-explore_pad img.gs-lp-strip")).to_have_count(8)
     shots(page, "explore")
     first = img.get_attribute("src")
@@ -119,7 +119,7 @@ def test_sliders_change_the_picture(server, trained, page, shots):
     shots(page, "direction-moved")
 
     page.get_by_role("button", name="Reset all sliders").click()
-    expect(img).to_have_attribute("src", first, timeout=30_000)   # back to exactly the seed's picture
+    expect(img).to_have_attribute("src", first, timeout=30_000)  # back to exactly the seed's picture
     expect(_slider(page, "dir_0")).to_have_attribute("aria-valuetext", "±0.0 σ")
 
     page.get_by_role("button", name="Surprise me").click()
@@ -147,7 +147,7 @@ def test_journey_plays_and_downloads(server, trained, page, shots):
     from PIL import Image
 
     gif = _fetch(page, server, player.get_attribute("src"))
-    with Image.open(io.BytesIO(gif)) as im:   # the page plays an animated, looping GIF
+    with Image.open(io.BytesIO(gif)) as im:  # the page plays an animated, looping GIF
         assert im.format == "GIF" and im.n_frames == 24 and im.info.get("loop") == 0
 
     frame = page.locator(".st-key-journey_frame_image img")
@@ -183,7 +183,7 @@ def test_download_a_png_and_open_it_again(server, trained, page, shots, tmp_path
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download PNG").click()
     assert dl.value.suggested_filename == "explore-run-step40-seed1.png"
-    path = str(tmp_path / dl.value.suggested_filename)   # as saved by the browser, with its .png name
+    path = str(tmp_path / dl.value.suggested_filename)  # as saved by the browser, with its .png name
     dl.value.save_as(path)
     data = open(path, "rb").read()
     pixels, recipe = read_png(data)

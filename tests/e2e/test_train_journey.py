@@ -50,15 +50,21 @@ def test_train_journey(server, browser, page, shots):
     # The live chart gains points and the fixed-noise grid appears.
     expect(page.locator(".gs-live .js-plotly-plot").first).to_be_visible(timeout=240_000)
     expect(page.locator(".gs-live-grid img").first).to_be_visible(timeout=240_000)
-    page.wait_for_function("""() => {
+    page.wait_for_function(
+        """() => {
         const el = document.querySelector('.gs-live .js-plotly-plot');
         return el && el.data && el.data[0].x.length >= 2;
-    }""", timeout=60_000)
+    }""",
+        timeout=60_000,
+    )
     first = _chart_points(page)
-    page.wait_for_function(f"""() => {{
+    page.wait_for_function(
+        f"""() => {{
         const el = document.querySelector('.gs-live .js-plotly-plot');
         return el && el.data && el.data[0].x.length > {first};
-    }}""", timeout=60_000)
+    }}""",
+        timeout=60_000,
+    )
     assert {"D loss", "G loss"} <= set(_trace_names(page))
     shots(page, "training-live")
 
@@ -80,10 +86,13 @@ def test_train_journey(server, browser, page, shots):
 
     page.locator(".st-key-resume button").first.click()
     expect(page.locator(".st-key-pause button").first).to_contain_text("Pause", timeout=30_000)
-    page.wait_for_function(f"""() => {{
+    page.wait_for_function(
+        f"""() => {{
         const el = document.querySelector('.gs-live .js-plotly-plot');
         return el && el.data && el.data[0].x[el.data[0].x.length - 1] > {step_paused};
-    }}""", timeout=60_000)
+    }}""",
+        timeout=60_000,
+    )
     shots(page, "resumed")
 
     page.locator(".st-key-stop button").first.click()
