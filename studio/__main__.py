@@ -141,9 +141,10 @@ def _fmt_secs(s: float) -> str:
 
 
 def cmd_train(a) -> int:
-    from studio.train.config import from_preset
+    from studio.train.config import from_preset, resume_settings
     from studio.train.loop import Hooks, train
     from studio.train.runs import Run
+    from studio.train.state import RunState
 
     overrides = dict(
         dataset=a.dataset,
@@ -170,29 +171,14 @@ def cmd_train(a) -> int:
     if a.resume:
         if not a.run_dir:
             raise StudioError("--resume needs --run-dir, the folder of the run to continue.")
-        fixed = [
-            f"--{k.replace('_', '-')}"
-            for k, v in overrides.items()
-            if v is not None and k not in ("steps", "time_budget", "lr_d", "lr_g")
-        ] + (["--preset"] if a.preset else [])
-        if fixed:
-            raise StudioError(
-                f"--resume continues a run with its own settings, so {', '.join(fixed)} cannot change; "
-                "only --steps, --time-budget, --lr-d and --lr-g can. Start a new run to change the rest."
-            )
         run = Run.open(a.run_dir)
-        cfg = run.config
-        cfg = cfg.replace(
-            steps=a.steps or cfg.steps,
-            time_budget=a.time_budget if a.time_budget is not None else cfg.time_budget,
-            lr_d=a.lr_d or cfg.lr_d,
-            lr_g=a.lr_g or cfg.lr_g,
-        )
+        cfg, lr_changed = resume_settings(run.config, preset=a.preset, **overrides)
         start = run.latest_checkpoint_step() or 0
         if start >= cfg.steps:
             print(f"The run is already at step {start} of {cfg.steps}; pass a larger --steps to go on.")
             return 0
     else:
+        lr_changed = False
         if a.run_dir and Path(a.run_dir, "config.json").exists():
             raise StudioError(
                 f"There is already a run in {a.run_dir}. Add --resume to continue it, or choose another --run-dir."
@@ -205,16 +191,14 @@ def cmd_train(a) -> int:
     )
     t0 = time.time()
     try:
-        result = train(
-            cfg, run_dir=a.run_dir, hooks=hooks, resume=a.resume, lr_from_config=bool(a.resume and (a.lr_d or a.lr_g))
-        )
+        result = train(cfg, run_dir=a.run_dir, hooks=hooks, resume=a.resume, lr_from_config=lr_changed)
     except KeyboardInterrupt:
         bar.close()
         print("Interrupted; resume with --resume from the last checkpoint.", file=sys.stderr)
         return 130
     bar.close()
     print(f"{result.state}: {result.message}  ({time.time() - t0:.0f} s)  run: {result.run.path}")
-    return 1 if result.state == "failed" else 0
+    return 1 if result.state is RunState.FAILED else 0
 
 
 def cmd_sample(a) -> int:
@@ -270,7 +254,7 @@ def cmd_runs(a) -> int:
         except StudioError as e:
             rows.append((r.id, "?", "?", "?", "?", str(e)))
             continue
-        rows.append((s["id"], str(s["dataset"]), s["model"], s["loss"], f"{s['step']}/{s['steps']}", s["state"]))
+        rows.append((s.id, str(s.dataset), s.model, s.loss, f"{s.step}/{s.steps}", str(s.state)))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())

@@ -194,7 +194,7 @@ def _error_line(r: subprocess.CompletedProcess) -> str:
         (["train", "--resume"], "--resume needs --run-dir"),
         (["train", "--resume", "--run-dir", "{tmp}/nothing-here"], "no run at"),
         (["train", "--lr-d", "2"], "between 0 and 1"),
-        (["train", "--resume", "--run-dir", "{tmp}/x", "--batch-size", "8"], "--batch-size cannot change"),
+        (["train", "--resume", "--run-dir", "{tmp}/x", "--batch-size", "8"], "no run at"),
         (["sample", "--run-dir", "{tmp}/nothing-here", "--out", "{tmp}/x.npz"], "no run at"),
         (["sample", "--run-dir", "{tmp}/x", "--out", "{tmp}/x.jpg"], "must end in .npz or .png"),
         (["export", "--run-dir", "{tmp}/nothing-here", "--out", "{tmp}/g.keras"], "no run at"),
@@ -205,6 +205,22 @@ def _error_line(r: subprocess.CompletedProcess) -> str:
 def test_bad_arguments_exit_2_with_one_line(tmp_path, args, words):
     line = _error_line(studio(tmp_path, *[a.format(tmp=tmp_path) for a in args]))
     assert words in line
+
+
+def test_resume_accepts_the_original_command_again_and_names_what_differs(cli_run):
+    """The common restart script is the first command with --resume added: agreeing flags are fine;
+    a differing one is refused with its old and new value, and nothing trains."""
+    root, run_dir = cli_run["root"], cli_run["run_dir"]
+    before = (Path(run_dir) / "metrics.jsonl").read_text()
+    original = "train --preset tiny --dataset digits --seed 0 --steps 30 --resume --run-dir".split()
+    r = studio(root, *original, run_dir, "--batch-size", "8")
+    line = _error_line(r)
+    assert "--batch-size cannot change (the run has 32, you gave 8)" in line
+    assert "--dataset" not in line and "--seed" not in line and "--preset" not in line
+    assert (Path(run_dir) / "metrics.jsonl").read_text() == before
+    ok = studio(root, *original, run_dir, "--batch-size", "32", "--quiet")
+    assert ok.returncode == 0, ok.stderr
+    assert "at step 30 of 30" in ok.stdout or "completed" in ok.stdout
 
 
 def test_training_into_an_existing_run_without_resume_is_refused(cli_run, tmp_path):

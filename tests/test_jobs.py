@@ -34,11 +34,11 @@ def test_start_runs_to_completion_and_reports(tmp_path):
     jm = JobManager()
     rid = jm.start(tiny(steps=12, snapshot_every=4))
     st = jm.wait(rid, 180)
-    assert st["state"] == "completed", st["message"]
-    assert st["step"] == 12
+    assert st.state == "completed", st.message
+    assert st.step == 12
     full = jm.status(rid)
-    assert [m["step"] for m in full["metrics"]] == list(range(1, 13))
-    assert full["grid_step"] == 12 and full["grid_path"].exists()
+    assert [m["step"] for m in full.metrics] == list(range(1, 13))
+    assert full.grid_step == 12 and full.grid_path.exists()
     run = Run.open(rid)
     assert run.read_status()["state"] == "completed"
     assert run.latest_checkpoint_step() == 12
@@ -47,33 +47,33 @@ def test_start_runs_to_completion_and_reports(tmp_path):
 def test_pause_resume_stop_and_live_lr(tmp_path):
     jm = JobManager()
     rid = jm.start(tiny(steps=100000, checkpoint_every=100000))
-    wait_for(lambda: jm.status(rid, False)["step"] >= 2, what="first steps")
+    wait_for(lambda: jm.status(rid, False).step >= 2, what="first steps")
     jm.pause(rid)
-    assert jm.status(rid, False)["state"] == "paused"
+    assert jm.status(rid, False).state == "paused"
     wait_for(lambda: Run.open(rid).read_status()["state"] == "paused", what="paused on disk")
-    s1 = jm.status(rid, False)["step"]
+    s1 = jm.status(rid, False).step
     time.sleep(0.5)
-    assert jm.status(rid, False)["step"] == s1, "a paused job takes no steps"
+    assert jm.status(rid, False).step == s1, "a paused job takes no steps"
     with pytest.raises(StudioError):
         jm.pause(rid)
 
     jm.set_learning_rates(rid, lr_d=1e-5, lr_g=3e-5)
     jm.resume(rid)
-    assert jm.status(rid, False)["state"] == "running"
+    assert jm.status(rid, False).state == "running"
     wait_for(
-        lambda: (jm.status(rid, False)["lr"].get("lr_d") or 0) == pytest.approx(1e-5, rel=1e-3),
+        lambda: (jm.status(rid, False).lr.get("lr_d") or 0) == pytest.approx(1e-5, rel=1e-3),
         what="new learning rate in the metrics",
     )
-    assert jm.status(rid, False)["lr"]["lr_g"] == pytest.approx(3e-5, rel=1e-3)
+    assert jm.status(rid, False).lr["lr_g"] == pytest.approx(3e-5, rel=1e-3)
     with pytest.raises(StudioError):
         jm.resume(rid)
 
     jm.stop(rid)
     st = jm.wait(rid, 120)
-    assert st["state"] == "stopped"
+    assert st.state == "stopped"
     run = Run.open(rid)
-    assert run.latest_checkpoint_step() == st["step"], "stop writes a final checkpoint"
-    assert st["step"] in run.snapshot_steps(), "and a final snapshot"
+    assert run.latest_checkpoint_step() == st.step, "stop writes a final checkpoint"
+    assert st.step in run.snapshot_steps(), "and a final snapshot"
     assert run.read_status()["state"] == "stopped"
     with pytest.raises(StudioError):
         jm.stop(rid)
@@ -84,13 +84,13 @@ def test_second_start_is_queued_then_runs(tmp_path):
     a = jm.start(tiny(steps=100000))
     b = jm.start(tiny(steps=6))
     sb = jm.status(b, False)
-    assert sb["state"] == "queued" and sb["queue_position"] == 1
+    assert sb.state == "queued" and sb.queue_position == 1
     assert Run.open(b).path.is_dir()
-    wait_for(lambda: jm.status(a, False)["state"] == "running", what="a running")
-    assert jm.status(b, False)["state"] == "queued"
+    wait_for(lambda: jm.status(a, False).state == "running", what="a running")
+    assert jm.status(b, False).state == "queued"
     jm.stop(a)
-    assert jm.wait(a, 120)["state"] == "stopped"
-    assert jm.wait(b, 180)["state"] == "completed"
+    assert jm.wait(a, 120).state == "stopped"
+    assert jm.wait(b, 180).state == "completed"
 
 
 def test_stop_a_queued_job(tmp_path):
@@ -98,10 +98,10 @@ def test_stop_a_queued_job(tmp_path):
     a = jm.start(tiny(steps=100000))
     b = jm.start(tiny(steps=6))
     jm.stop(b)
-    assert jm.status(b, False)["state"] == "stopped"
+    assert jm.status(b, False).state == "stopped"
     jm.stop(a)
     jm.wait(a, 120)
-    assert jm.status(b, False)["state"] == "stopped", "a removed job never starts"
+    assert jm.status(b, False).state == "stopped", "a removed job never starts"
 
 
 def test_raising_loop_ends_failed_with_message(tmp_path, monkeypatch):
@@ -114,13 +114,13 @@ def test_raising_loop_ends_failed_with_message(tmp_path, monkeypatch):
     jm = JobManager()
     rid = jm.start(tiny())
     st = jm.wait(rid, 60)
-    assert st["state"] == "failed"
-    assert "the GPU caught fire" in st["message"]
+    assert st.state == "failed"
+    assert "the GPU caught fire" in st.message
     assert Run.open(rid).read_status()["state"] == "failed"
     # The manager goes on: the next job starts.
     monkeypatch.undo()
     rid2 = jm.start(tiny(steps=3))
-    assert jm.wait(rid2, 120)["state"] == "completed"
+    assert jm.wait(rid2, 120).state == "completed"
 
 
 def test_nan_is_failed_with_reason(tmp_path, monkeypatch):
@@ -131,8 +131,8 @@ def test_nan_is_failed_with_reason(tmp_path, monkeypatch):
     jm = JobManager()
     rid = jm.start(tiny())
     st = jm.wait(rid, 120)
-    assert st["state"] == "failed"
-    assert "NaN" in st["message"]
+    assert st.state == "failed"
+    assert "NaN" in st.message
 
 
 def test_same_run_cannot_train_twice(tmp_path):
@@ -161,12 +161,12 @@ def test_restart_recovery_interrupted_then_resume(tmp_path):
     (run.path / "checkpoints" / "checkpoint").write_text('model_checkpoint_path: "ckpt-4"\n')
 
     fresh = JobManager()  # a new server process: no jobs in memory
-    summary = next(r for r in fresh.runs() if r["id"] == rid)
-    assert summary["state"] == "interrupted"
-    assert "Resume" in summary["message"]
+    summary = next(r for r in fresh.runs() if r.id == rid)
+    assert summary.state == "interrupted"
+    assert "Resume" in summary.message
     fresh.resume_run(rid, steps=10)
     st = fresh.wait(rid, 180)
-    assert st["state"] == "completed", st["message"]
+    assert st.state == "completed", st.message
     steps = [m["step"] for m in Run.open(rid).read_metrics()]
     assert steps == sorted(set(steps)) and steps[-1] == 10
     assert steps[:4] == [1, 2, 3, 4] and 5 in steps
@@ -181,7 +181,7 @@ def test_status_of_a_live_other_process_is_not_interrupted(tmp_path):
     status.update(state="running", pid=os.getppid())  # a live process that is not us
     (run.path / "status.json").write_text(json.dumps(status))
     st = JobManager().runs()[0]
-    assert st["state"] == "running" and st["external"]
+    assert st.state == "running" and st.external
 
 
 def test_fork_starts_a_new_run_from_a_checkpoint(tmp_path):
@@ -190,7 +190,7 @@ def test_fork_starts_a_new_run_from_a_checkpoint(tmp_path):
     jm.wait(rid, 120)
     new = jm.fork(rid, step=4, lr_d=1e-4, lr_g=5e-5)
     st = jm.wait(new, 180)
-    assert st["state"] == "completed", st["message"]
+    assert st.state == "completed", st.message
     cfg = Run.open(new).config
     assert cfg.parent == {"run_id": rid, "step": 4}
     assert (cfg.lr_d, cfg.lr_g) == (1e-4, 5e-5)

@@ -93,7 +93,7 @@ def test_start_watch_and_stop_a_tiny_run(homes):
     import time
 
     deadline = time.time() + 180
-    while time.time() < deadline and jm.status(rid, False)["step"] < 3:
+    while time.time() < deadline and jm.status(rid, False).step < 3:
         time.sleep(0.1)
     at.run()
     assert not at.exception, at.exception
@@ -116,10 +116,10 @@ def test_start_watch_and_stop_a_tiny_run(homes):
     assert panel(at)["smoothing"] == 0.9
 
     at.button(key="pause").click().run()
-    assert jm.status(rid, False)["state"] == "paused"
+    assert jm.status(rid, False).state == "paused"
     assert "Resume" in labels(at)
     at.button(key="resume").click().run()
-    assert jm.status(rid, False)["state"] == "running"
+    assert jm.status(rid, False).state == "running"
     at.button(key="stop").click().run()
     st_ = jm.wait(rid, 120)
     assert st_["state"] == "stopped"

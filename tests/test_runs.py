@@ -139,9 +139,9 @@ def _dead_pid():
 def test_status_of_a_run_whose_process_died_reads_interrupted(run):
     run.write_status("running", 40, pid=_dead_pid())
     st = run.status()
-    assert st["state"] == "interrupted"
-    assert "Resume" in st["message"]
-    assert run.summary()["state"] == "interrupted"
+    assert st.state == "interrupted"
+    assert "Resume" in st.message
+    assert run.summary().state == "interrupted"
 
 
 def test_status_of_a_run_trained_by_another_live_process_stays_running(run):
@@ -149,7 +149,7 @@ def test_status_of_a_run_trained_by_another_live_process_stays_running(run):
     try:
         run.write_status("running", 40, pid=p.pid)
         st = run.status()
-        assert st["state"] == "running" and st.get("external")
+        assert st.state == "running" and st.external
     finally:
         p.kill()
         p.wait()
@@ -157,10 +157,10 @@ def test_status_of_a_run_trained_by_another_live_process_stays_running(run):
 
 def test_status_running_in_this_process_is_live_only_if_the_job_manager_says_so(run):
     run.write_status("running", 3)  # pid = this process
-    assert run.status(live_ids={run.id})["state"] == "running"
-    assert run.status(live_ids=set())["state"] == "interrupted"
+    assert run.status(live_ids={run.id}).state == "running"
+    assert run.status(live_ids=set()).state == "interrupted"
     run.write_status("completed", 60, "done")
-    assert run.status()["state"] == "completed"
+    assert run.status().state == "completed"
 
 
 def test_missing_status_reads_unknown(run):
@@ -173,8 +173,8 @@ def test_disk_bytes_summary_and_delete(run):
     _fake_snapshots(run, [0])
     assert run.disk_bytes() > 0
     s = run.summary()
-    assert s["id"] == run.id and s["model"] == "dcgan" and s["snapshots"] == 1
-    assert s["latest_sample"] == run.sample_path(0)
+    assert s.id == run.id and s.model == "dcgan" and s.snapshots == 1
+    assert s.latest_sample == run.sample_path(0)
     run.delete()
     assert not run.path.exists()
 
@@ -226,7 +226,7 @@ def test_a_real_run_folder_has_the_documented_layout(tiny_run):
     assert r.checkpoint_steps() == [10, 20, 30]
     assert all(r.sample_path(s).is_file() for s in r.snapshot_steps())
     assert r.read_status()["state"] == "completed"
-    assert r.status()["state"] == "completed"
+    assert r.status().state == "completed"
     steps = [row["step"] for row in r.read_metrics()]
     assert steps[0] == 1 and steps[-1] == 30 and steps == sorted(set(steps))
     assert list((r.path / "tb").glob("events.out.tfevents.*"))

@@ -298,7 +298,7 @@ def test_a_nan_loss_stops_the_run_with_its_reason_and_keeps_the_last_good_checkp
     assert status["step"] == 12
     assert res.run.checkpoint_steps() == [10]
     assert all(math.isfinite(r["d_loss"]) for r in res.run.read_metrics())
-    assert Run(res.run.path).status()["state"] == "failed"
+    assert Run(res.run.path).status().state == "failed"
     # Once the loss behaves again, the run resumes from the good checkpoint.
     monkeypatch.setattr(losses_mod, "LOSSES", good)
     again = train(_loop_cfg(steps=20), run_dir=res.run.path, resume=True)

@@ -249,3 +249,47 @@ def from_preset(name: str | None = None, **overrides) -> RunConfig:
         if k not in given and not (name and k in PRESETS[name] and PRESETS[name].get("loss") == loss):
             values[k] = v
     return RunConfig.from_dict(values)
+
+
+# What a resumed run may change; everything else is the run's identity (data, model, seed, ...).
+RESUMABLE = ("steps", "time_budget", "lr_d", "lr_g")
+
+
+def _flag(name: str) -> str:
+    return f"--{name.replace('_', '-')}"
+
+
+def resume_settings(saved: RunConfig, *, flag=_flag, **requested) -> tuple[RunConfig, bool]:
+    """The one rule for a resumed run's settings: ``saved`` with ``requested`` applied.
+
+    ``requested`` holds what the person asked for (None = not asked). Settings in ``RESUMABLE``
+    change; any other setting must agree with the run's own value (the same command again with
+    ``--resume`` added is the common restart script), and each one that differs is named with its
+    old and new value in one ``StudioError``. Returns the merged config and whether a learning rate
+    changed (the resumed optimiser then takes the new rates instead of the checkpoint's).
+    ``flag`` turns a field name into the word the person used (CLI flags by default).
+    """
+    differ = []
+    changes = {}
+    for name, value in requested.items():
+        if value is None:
+            continue
+        if name == "preset":
+            old = saved.preset
+        elif not hasattr(saved, name):
+            raise StudioError(f"'{name}' is not a setting of a run.")
+        else:
+            old = getattr(saved, name)
+        if name in RESUMABLE:
+            changes[name] = type(old)(value) if old is not None else value
+        elif old != value:
+            differ.append(f"{flag(name)} cannot change (the run has {old!r}, you gave {value!r})")
+    if differ:
+        raise StudioError(
+            "A resumed run keeps the settings it was started with: "
+            + "; ".join(differ)
+            + ". Leave them out (or give the run's own values), or start a new run to change them."
+        )
+    merged = saved.replace(**changes) if changes else saved
+    lr_changed = merged.lr_d != saved.lr_d or merged.lr_g != saved.lr_g
+    return merged.validate() if changes else merged, lr_changed

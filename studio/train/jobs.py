@@ -16,6 +16,7 @@ last checkpoint (``resume_run``).
 from __future__ import annotations
 
 import collections
+import dataclasses
 import threading
 import time
 import traceback
@@ -23,11 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.core.errors import StudioError
-from studio.train.config import RunConfig
+from studio.train.config import RunConfig, resume_settings
 from studio.train.runs import Run, list_runs
+from studio.train.state import JobStatus, RunState, RunSummary
 
-FINAL_STATES = ("completed", "stopped", "budget", "failed")
-ACTIVE_STATES = ("queued", "starting", "running", "paused", "stopping")
 HISTORY = 20000  # metric rows kept in memory per job (the chart downsamples what it draws)
 
 
@@ -37,7 +37,7 @@ class Job:
     total: int
     resume: bool = False
     lr_from_config: bool = False
-    state: str = "queued"
+    state: RunState = RunState.QUEUED
     step: int = 0
     message: str = ""
     metrics: collections.deque = field(default_factory=lambda: collections.deque(maxlen=HISTORY))
@@ -84,16 +84,12 @@ class JobManager:
         """Continue a stopped, finished or interrupted run from its latest checkpoint."""
         with self._lock:
             job = self._jobs.get(run_id)
-            if job and job.state in ACTIVE_STATES:
+            if job and job.state.is_active:
                 raise StudioError("This run is already training (or waiting its turn).")
         run = self._open(run_id)
         cfg = run.config
-        lr_change = lr_d is not None or lr_g is not None
-        new_cfg = cfg.replace(
-            steps=steps or cfg.steps,
-            time_budget=cfg.time_budget if time_budget is None else time_budget,
-            lr_d=lr_d if lr_d is not None else cfg.lr_d,
-            lr_g=lr_g if lr_g is not None else cfg.lr_g,
+        new_cfg, lr_change = resume_settings(
+            cfg, flag=lambda name: name, steps=steps, time_budget=time_budget, lr_d=lr_d, lr_g=lr_g
         )
         ckpt = run.latest_checkpoint_step() or 0
         if ckpt >= new_cfg.steps:
@@ -102,7 +98,7 @@ class JobManager:
             )
         if new_cfg != cfg:
             run.write_config(new_cfg.validate())
-        run.write_status("queued", ckpt)
+        run.write_status(RunState.QUEUED, ckpt)
         return self._submit(
             Job(
                 run=run,
@@ -127,7 +123,7 @@ class JobManager:
 
         new = fork_run(self._open(run_id), step, lr_d, lr_g)
         if start:
-            new.write_status("queued", new.latest_checkpoint_step() or 0)
+            new.write_status(RunState.QUEUED, new.latest_checkpoint_step() or 0)
             self._submit(
                 Job(
                     run=new,
@@ -150,9 +146,9 @@ class JobManager:
         with self._lock:
             rid = job.run.id
             old = self._jobs.get(rid)
-            if old and old.state in ACTIVE_STATES:
+            if old and old.state.is_active:
                 raise StudioError("This run is already training (or waiting its turn).")
-            job.state = "queued"
+            job.state = RunState.QUEUED
             job.message = "Waiting for the current training to finish."
             self._jobs[rid] = job
             self._queue.append(rid)
@@ -164,10 +160,10 @@ class JobManager:
             while self._queue and self._running_count() < self.max_concurrent:
                 rid = self._queue.pop(0)
                 job = self._jobs[rid]
-                if job.state != "queued":
+                if job.state is not RunState.QUEUED:
                     continue
                 job.state, job.message, job.started = (
-                    "starting",
+                    RunState.STARTING,
                     "Loading the data and building the models…",
                     time.time(),
                 )
@@ -175,7 +171,7 @@ class JobManager:
                 job.thread.start()
 
     def _running_count(self) -> int:
-        return sum(1 for j in self._jobs.values() if j.state in ("starting", "running", "paused", "stopping"))
+        return sum(1 for j in self._jobs.values() if j.state.is_training)
 
     # ---- the training thread ----------------------------------------------------
     def _work(self, job: Job):
@@ -183,8 +179,8 @@ class JobManager:
 
         def on_start(run, step):
             with self._lock:
-                if job.state == "starting":
-                    job.state = "paused" if not job.run_event.is_set() else "running"
+                if job.state is RunState.STARTING:
+                    job.state = RunState.PAUSED if not job.run_event.is_set() else RunState.RUNNING
                 job.step = step
                 job.message = ""
                 if step and not job.metrics:
@@ -211,7 +207,7 @@ class JobManager:
 
         def wait_if_paused():
             if not job.run_event.is_set():
-                job.run.write_status("paused", job.step, "Paused.")
+                job.run.write_status(RunState.PAUSED, job.step, "Paused.")
                 while not job.run_event.wait(0.2):
                     if job.stop_event.is_set():
                         return
@@ -232,7 +228,7 @@ class JobManager:
         try:
             result = train_run(job.run, hooks, resume=job.resume, lr_from_config=job.lr_from_config)
             with self._lock:
-                job.state, job.step, job.message = result.state, result.step, result.message
+                job.state, job.step, job.message = RunState.parse(result.state), result.step, result.message
                 job.eta_s = None
         except StudioError as e:
             self._fail(job, str(e))
@@ -244,9 +240,9 @@ class JobManager:
 
     def _fail(self, job: Job, message: str):
         with self._lock:
-            job.state, job.message, job.eta_s = "failed", message, None
+            job.state, job.message, job.eta_s = RunState.FAILED, message, None
         try:
-            job.run.write_status("failed", job.step, message)
+            job.run.write_status(RunState.FAILED, job.step, message)
         except OSError:
             pass
 
@@ -260,35 +256,35 @@ class JobManager:
     def pause(self, run_id: str) -> None:
         with self._lock:
             job = self._job(run_id)
-            if job.state not in ("running", "starting", "queued"):
+            if not (job.state.can_pause or job.state is RunState.QUEUED):
                 raise StudioError(f"Only a running job can be paused (this one is {job.state}).")
             job.run_event.clear()
-            if job.state == "running":
-                job.state, job.message = "paused", "Paused. Press Resume to go on."
+            if job.state is RunState.RUNNING:
+                job.state, job.message = RunState.PAUSED, "Paused. Press Resume to go on."
 
     def resume(self, run_id: str) -> None:
         """Unpause a paused job (to continue a finished or interrupted run, see ``resume_run``)."""
         with self._lock:
             job = self._job(run_id)
-            if job.state != "paused" and job.run_event.is_set():
+            if job.state is not RunState.PAUSED and job.run_event.is_set():
                 raise StudioError(f"This job is not paused (it is {job.state}).")
             job.run_event.set()
-            if job.state == "paused":
-                job.state, job.message = "running", ""
+            if job.state is RunState.PAUSED:
+                job.state, job.message = RunState.RUNNING, ""
             job.run.write_status(job.state, job.step)
 
     def stop(self, run_id: str) -> None:
         """Stop after the current step; the loop writes a final checkpoint and snapshot first."""
         with self._lock:
             job = self._job(run_id)
-            if job.state == "queued":
+            if job.state is RunState.QUEUED:
                 self._queue.remove(run_id)
-                job.state, job.message = "stopped", "Removed from the queue before it started."
-                job.run.write_status("stopped", job.step, job.message)
+                job.state, job.message = RunState.STOPPED, "Removed from the queue before it started."
+                job.run.write_status(RunState.STOPPED, job.step, job.message)
                 return
-            if job.state not in ("starting", "running", "paused"):
+            if not job.state.can_stop:
                 raise StudioError(f"This job is not training (it is {job.state}).")
-            job.state, job.message = "stopping", "Stopping: writing a final checkpoint…"
+            job.state, job.message = RunState.STOPPING, "Stopping: writing a final checkpoint…"
             job.stop_event.set()
             job.run_event.set()
 
@@ -298,7 +294,7 @@ class JobManager:
                 raise StudioError("Learning rates must be between 0 and 1.")
         with self._lock:
             job = self._job(run_id)
-            if job.state not in ACTIVE_STATES:
+            if not job.state.is_active:
                 raise StudioError("The learning rate can only change while the run trains.")
             job.pending_lr = {
                 **(job.pending_lr or {}),
@@ -308,11 +304,11 @@ class JobManager:
     def delete(self, run_id: str) -> None:
         with self._lock:
             job = self._jobs.get(run_id)
-            if job and job.state in ACTIVE_STATES:
+            if job and job.state.is_active:
                 raise StudioError("Stop this run before deleting it.")
             run = self._open(run_id)
             st = run.status(self.live_ids())
-            if st.get("external"):
+            if st.external:
                 raise StudioError("Another process (the command line?) is training this run; stop it there first.")
             self._jobs.pop(run_id, None)
         run.delete()
@@ -320,42 +316,42 @@ class JobManager:
     # ---- reading --------------------------------------------------------------------
     def live_ids(self) -> set[str]:
         with self._lock:
-            return {rid for rid, j in self._jobs.items() if j.state in ACTIVE_STATES}
+            return {rid for rid, j in self._jobs.items() if j.state.is_active}
 
     def active_id(self) -> str | None:
         """The job training now (or the first in line), if any."""
         with self._lock:
             for rid, j in self._jobs.items():
-                if j.state in ("starting", "running", "paused", "stopping"):
+                if j.state.is_training:
                     return rid
             return self._queue[0] if self._queue else None
 
-    def status(self, run_id: str, history: bool = True) -> dict | None:
+    def status(self, run_id: str, history: bool = True) -> JobStatus | None:
         """A copy of the job's state, safe to read from any thread; None if this process never ran it."""
         with self._lock:
             job = self._jobs.get(run_id)
             if job is None:
                 return None
-            return {
-                "run_id": run_id,
-                "state": job.state,
-                "step": job.step,
-                "total": job.total,
-                "message": job.message,
-                "images_per_s": job.images_per_s,
-                "eta_s": job.eta_s,
-                "grid_path": job.grid_path,
-                "grid_step": job.grid_step,
-                "lr": dict(job.lr),
-                "queue_position": (self._queue.index(run_id) + 1) if run_id in self._queue else 0,
-                "metrics": list(job.metrics) if history else [],
-                "started": job.started,
-                "first_grid_at": job.first_grid_at,
-                "time_budget": job.time_budget,
-                "paused": not job.run_event.is_set(),
-            }
+            return JobStatus(
+                run_id=run_id,
+                state=job.state,
+                step=job.step,
+                total=job.total,
+                message=job.message,
+                images_per_s=job.images_per_s,
+                eta_s=job.eta_s,
+                grid_path=job.grid_path,
+                grid_step=job.grid_step,
+                lr=dict(job.lr),
+                queue_position=(self._queue.index(run_id) + 1) if run_id in self._queue else 0,
+                metrics=list(job.metrics) if history else [],
+                started=job.started,
+                first_grid_at=job.first_grid_at,
+                time_budget=job.time_budget,
+                paused=not job.run_event.is_set(),
+            )
 
-    def runs(self, root: Path | str | None = None) -> list[dict]:
+    def runs(self, root: Path | str | None = None) -> list[RunSummary]:
         """Every run on disk with its summary (dead 'running' runs shown as 'interrupted')."""
         live = self.live_ids()
         out = []
@@ -366,7 +362,7 @@ class JobManager:
                 continue
             st = self.status(r.id, history=False)
             if st:
-                s.update(state=st["state"], step=st["step"], message=st["message"] or s["message"])
+                s = dataclasses.replace(s, state=st.state, step=st.step, message=st.message or s.message)
             out.append(s)
         return out
 
@@ -375,7 +371,7 @@ class JobManager:
         deadline = None if timeout is None else time.time() + timeout
         while True:
             st = self.status(run_id, history=False)
-            if st is None or st["state"] in FINAL_STATES:
+            if st is None or not st.state.is_active:
                 return st
             if deadline is not None and time.time() > deadline:
                 return st

@@ -34,9 +34,10 @@ from studio.core.images import encode_png, make_grid, to_uint8
 from studio.core.paths import append_line, atomic_write_bytes, atomic_write_text
 from studio.generate.latent import fixed_labels, fixed_noise
 from studio.train import losses as losses_mod
-from studio.train.config import RunConfig
+from studio.train.config import RunConfig, resume_settings
 from studio.train.models import build_discriminator, build_generator
 from studio.train.runs import Run, step_name
+from studio.train.state import RunState
 
 
 def _noop(*_a, **_k):
@@ -59,7 +60,7 @@ class Hooks:
 class TrainResult:
     run: Run
     step: int
-    state: str  # completed | stopped | budget | failed
+    state: RunState  # COMPLETED, STOPPED, BUDGET or FAILED
     message: str = ""
     metrics: list = field(default_factory=list)
 
@@ -382,12 +383,9 @@ def train(
         run = Run.open(run_dir)
         if cfg is not None:
             saved = run.config
-            changed = saved.replace(
-                steps=cfg.steps,
-                time_budget=cfg.time_budget,
-                **({"lr_d": cfg.lr_d, "lr_g": cfg.lr_g} if lr_from_config else {}),
-            )
-            if changed.to_dict() != saved.to_dict():
+            lrs = {"lr_d": cfg.lr_d, "lr_g": cfg.lr_g} if lr_from_config else {}
+            changed, _ = resume_settings(saved, steps=cfg.steps, time_budget=cfg.time_budget, **lrs)
+            if changed != saved:
                 run.write_config(changed)
     else:
         if cfg is None:
@@ -424,10 +422,10 @@ def train_run(
         rows = run.read_metrics()
         wall_offset = float(rows[-1].get("time", 0.0)) if rows else 0.0
     except StudioError as e:
-        run.write_status("failed", run.latest_checkpoint_step() or 0, str(e))
+        run.write_status(RunState.FAILED, run.latest_checkpoint_step() or 0, str(e))
         raise
     except Exception as e:  # noqa: BLE001 - a broken run must say so on disk, then re-raise
-        run.write_status("failed", run.latest_checkpoint_step() or 0, f"Could not start: {e}")
+        run.write_status(RunState.FAILED, run.latest_checkpoint_step() or 0, f"Could not start: {e}")
         raise
 
     return _loop(cfg, run, ds, gan, manager, hooks, start_step, wall_offset)
@@ -449,7 +447,7 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
     y_fixed = fixed_labels(n_grid, cfg.num_classes)
     writer = tf.summary.create_file_writer(str(run.path / "tb"))
 
-    run.write_status("running", step)
+    run.write_status(RunState.RUNNING, step)
     hooks.on_start(run, step)
     if step == 0:
         _write_snapshot(gan, run, 0)
@@ -459,7 +457,7 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
     paused_total = 0.0
     acc: dict[str, list[float]] = {}
     interval_start, interval_steps = time.perf_counter(), 0
-    state, message = "completed", f"Finished all {cfg.steps} steps."
+    state, message = RunState.COMPLETED, f"Finished all {cfg.steps} steps."
     last_ckpt = manager.latest_checkpoint and int(gan.step.numpy())
     rows_written = []
 
@@ -476,7 +474,7 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
 
     while step < cfg.steps:
         if hooks.should_stop():
-            state, message = "stopped", f"Stopped at step {step}; the checkpoint keeps everything."
+            state, message = RunState.STOPPED, f"Stopped at step {step}; the checkpoint keeps everything."
             break
         t_pause = time.perf_counter()
         hooks.wait_if_paused()
@@ -484,12 +482,12 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
         if paused > 0.05:
             paused_total += paused
             interval_start += paused
-            run.write_status("running", step)
+            run.write_status(RunState.RUNNING, step)
         if hooks.should_stop():
-            state, message = "stopped", f"Stopped at step {step}; the checkpoint keeps everything."
+            state, message = RunState.STOPPED, f"Stopped at step {step}; the checkpoint keeps everything."
             break
         if cfg.time_budget and time.perf_counter() - session_start - paused_total >= cfg.time_budget:
-            state, message = "budget", f"Reached the time budget of {cfg.time_budget:g} s at step {step}."
+            state, message = RunState.BUDGET, f"Reached the time budget of {cfg.time_budget:g} s at step {step}."
             break
         lr = hooks.pending_lr()
         if lr:
@@ -514,7 +512,7 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
                 if last_ckpt
                 else "no checkpoint had been written yet"
             )
-            state = "failed"
+            state = RunState.FAILED
             message = (
                 f"Training stopped at step {step}: the {names.get(bad[0], bad[0])} became "
                 f"{'NaN (not a number)' if math.isnan(values[bad[0]]) else 'infinite'}; {keep}. "
@@ -547,7 +545,7 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
             rows_written.append(row)
             acc = {}
             interval_start, interval_steps = now, 0
-            run.write_status("running", step)
+            run.write_status(RunState.RUNNING, step)
             hooks.on_progress(step, row)
 
         if step % cfg.snapshot_every == 0:
@@ -557,7 +555,7 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
 
     # Always leave a checkpoint and a snapshot at the final step (unless the last step was bad:
     # then the last good checkpoint stays the latest).
-    if state != "failed":
+    if state is not RunState.FAILED:
         if last_ckpt != step:
             checkpoint()
         if step not in run.snapshot_steps():
@@ -586,11 +584,8 @@ def fork_run(
     if step not in steps:
         raise StudioError(f"The run '{source.id}' keeps full checkpoints at steps {steps}; {step} is not one of them.")
     cfg = source.config
-    cfg = cfg.replace(
-        parent={"run_id": source.id, "step": step},
-        lr_d=lr_d if lr_d is not None else cfg.lr_d,
-        lr_g=lr_g if lr_g is not None else cfg.lr_g,
-    )
+    cfg, _ = resume_settings(cfg, lr_d=lr_d, lr_g=lr_g)
+    cfg = cfg.replace(parent={"run_id": source.id, "step": step})
     dest = dest or source.path.parent / new_run_id(cfg, source.path.parent)
     new = Run.create(cfg, dest)
     for f in (source.path / "checkpoints").glob(f"ckpt-{step}.*"):
@@ -606,5 +601,5 @@ def fork_run(
                 shutil.copy2(source.sample_path(s), new.sample_path(s))
     rows = [r for r in source.read_metrics() if r.get("step", 0) <= step]
     atomic_write_text(new.metrics_path, "".join(json.dumps(r) + "\n" for r in rows))
-    new.write_status("stopped", step, f"Forked from {source.id} at step {step}; resume it to train.")
+    new.write_status(RunState.STOPPED, step, f"Forked from {source.id} at step {step}; resume it to train.")
     return new

@@ -26,8 +26,8 @@ from pathlib import Path
 from studio.core.errors import StudioError
 from studio.core.paths import atomic_write_json, atomic_write_text, runs_dir
 from studio.train.config import RunConfig
+from studio.train.state import ON_DISK_LIVE, RunState, RunStatus, RunSummary
 
-ACTIVE_STATES = ("starting", "running", "paused")
 _STEP_RE = re.compile(r"step_(\d+)")
 
 
@@ -78,7 +78,7 @@ class Run:
             (path / sub).mkdir(parents=True, exist_ok=True)
         run = cls(path)
         atomic_write_text(path / "config.json", cfg.to_json())
-        run.write_status("starting", 0)
+        run.write_status(RunState.STARTING, 0)
         return run
 
     @classmethod
@@ -108,11 +108,11 @@ class Run:
         atomic_write_text(self.path / "config.json", cfg.to_json())
 
     # ---- status --------------------------------------------------------------
-    def write_status(self, state: str, step: int, message: str = "", **extra) -> None:
+    def write_status(self, state: RunState | str, step: int, message: str = "", **extra) -> None:
         atomic_write_json(
             self.path / "status.json",
             {
-                "state": state,
+                "state": str(RunState(state)),
                 "step": int(step),
                 "message": message,
                 "pid": os.getpid(),
@@ -126,29 +126,39 @@ class Run:
         try:
             st = json.loads((self.path / "status.json").read_text())
         except (OSError, ValueError):
-            st = {"state": "unknown", "step": self.latest_checkpoint_step() or 0, "message": ""}
+            st = None
+        if not isinstance(st, dict):  # missing, torn or not an object: say so, never break a list
+            st = {"state": str(RunState.UNKNOWN), "step": self.latest_checkpoint_step() or 0, "message": ""}
         return st
 
-    def status(self, live_ids: set[str] | None = None) -> dict:
-        """The status with dead 'running' runs reported as 'interrupted'.
+    def status(self, live_ids: set[str] | None = None) -> RunStatus:
+        """The status with dead 'running' runs reported as INTERRUPTED.
 
         A run is live if this process's job manager has it (``live_ids``) or the process that wrote
         the status is still alive on this host (e.g. the CLI training in another terminal).
         """
         st = self.read_status()
-        if st.get("state") in ACTIVE_STATES:
+        state = RunState.parse(st.get("state"))
+        message, external = str(st.get("message") or ""), False
+        if state in ON_DISK_LIVE:
             live = live_ids is not None and self.id in live_ids
             if not live:
                 same_host = st.get("host") == socket.gethostname()
                 other_proc = st.get("pid") != os.getpid()
                 if same_host and other_proc and _pid_alive(st.get("pid", 0)):
-                    st["external"] = True  # trained by another process (the CLI)
+                    external = True  # trained by another process (the CLI)
                 else:
-                    st["state"] = "interrupted"
-                    st["message"] = (
-                        "The studio stopped while this run was training. Resume it from its last checkpoint."
-                    )
-        return st
+                    state = RunState.INTERRUPTED
+                    message = "The studio stopped while this run was training. Resume it from its last checkpoint."
+        known = {"state", "step", "message", "updated"}
+        return RunStatus(
+            state=state,
+            step=int(st.get("step") or 0),
+            message=message,
+            external=external,
+            updated=str(st.get("updated") or ""),
+            extra={k: v for k, v in st.items() if k not in known},
+        )
 
     # ---- metrics -------------------------------------------------------------
     @property
@@ -271,25 +281,25 @@ class Run:
     def delete(self) -> None:
         shutil.rmtree(self.path, ignore_errors=False)
 
-    def summary(self, live_ids: set[str] | None = None) -> dict:
+    def summary(self, live_ids: set[str] | None = None) -> RunSummary:
         cfg = self.config
         st = self.status(live_ids)
-        return {
-            "id": self.id,
-            "path": str(self.path),
-            "dataset": cfg.dataset,
-            "model": cfg.model,
-            "loss": cfg.loss,
-            "step": st.get("step", 0),
-            "steps": cfg.steps,
-            "state": st.get("state"),
-            "message": st.get("message", ""),
-            "latest_sample": self.latest_sample(),
-            "snapshots": len(self.snapshot_steps()),
-            "parent": cfg.parent,
-            "external": st.get("external", False),
-            "updated": st.get("updated", ""),
-        }
+        return RunSummary(
+            id=self.id,
+            path=self.path,
+            dataset=cfg.dataset,
+            model=cfg.model,
+            loss=cfg.loss,
+            step=st.step,
+            steps=cfg.steps,
+            state=st.state,
+            message=st.message,
+            latest_sample=self.latest_sample(),
+            snapshots=len(self.snapshot_steps()),
+            parent=cfg.parent,
+            external=st.external,
+            updated=st.updated,
+        )
 
 
 def list_runs(root: Path | str | None = None) -> list[Run]:
