@@ -764,7 +764,7 @@ def open_png() -> None:
 # ---- take the generator along -------------------------------------------------------------------------
 def generator_download(run_path: str, step: int) -> None:
     def make() -> bytes:
-        from studio.generate.sampling import export_generator
+        from studio.media.model import export_generator
 
         with tempfile.TemporaryDirectory(prefix="studio-export-") as tmp:
             out = export_generator(Path(run_path), Path(tmp) / "generator.keras", step)

@@ -233,7 +233,7 @@ def cmd_sample(a) -> int:
 
 
 def cmd_export(a) -> int:
-    from studio.generate.sampling import export_generator
+    from studio.media.model import export_generator
 
     out = export_generator(a.run_dir, a.out, a.snapshot)
     print(f"Wrote the generator to {out} (load it with keras.models.load_model)")

@@ -1,4 +1,4 @@
-"""studio.export: labelled frames, animated GIF and MP4 timelapses of a real (tiny) run."""
+"""studio.media (animation, timelapse) and studio.generate.bank: labelled frames, animated GIF and MP4 timelapses of a real (tiny) run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import pytest
 from PIL import Image
 
 from studio.core.errors import StudioError
+from studio.core.images import upscale
+from studio.generate.bank import SnapshotBank
 from studio.media import animation as export
+from studio.media.timelapse import timelapse_frames
 
 
 def _gif_frames(data: bytes) -> list[np.ndarray]:
@@ -64,12 +67,12 @@ def test_label_text_changes_pixels():
 
 def test_upscale_is_nearest_by_a_whole_factor_and_never_shrinks():
     img = np.arange(4, dtype=np.uint8).reshape(2, 2, 1)
-    up = export.upscale(img, 5)  # ceil(5/2) = 3x
+    up = upscale(img, 5)  # ceil(5/2) = 3x
     assert up.shape == (6, 6, 1)
     assert set(np.unique(up)) == {0, 1, 2, 3}  # no blended values
     big = np.zeros((300, 300, 3), np.uint8)
-    assert export.upscale(big, 256).shape == big.shape
-    assert export.upscale(img, None) is img
+    assert upscale(big, 256).shape == big.shape
+    assert upscale(img, None) is img
 
 
 def test_pad_even():
@@ -129,7 +132,7 @@ def test_mp4_decodes_with_one_frame_each_and_even_size(tmp_path):
 # ---- timelapses of a real run --------------------------------------------------------------------
 def test_grid_timelapse_of_a_run(tiny_run):
     steps = tiny_run.snapshot_steps()
-    frames, got = export.timelapse_frames(tiny_run, "grid")
+    frames, got = timelapse_frames(tiny_run, "grid")
     assert got == steps == [0, 10, 20, 30]
     assert len(frames) == len(steps) and all(f.dtype == np.uint8 for f in frames)
     data = export.gif_bytes(frames, labels=[f"step {s}" for s in got], scale_to=256)
@@ -141,7 +144,7 @@ def test_latent_timelapse_holds_the_latent_fixed(tiny_run, tmp_path):
     from studio.generate.sampling import Sampler
 
     z = seed_to_z(7, tiny_run.config.z_dim)
-    frames, steps = export.timelapse_frames(tiny_run, "latent", z=z)
+    frames, steps = timelapse_frames(tiny_run, "latent", z=z)
     assert len(frames) == len(steps) == 4
     assert frames[0].shape == (32, 32, 1)
     # Reloading weights into one generator gives exactly what a fresh sampler of that step gives.
@@ -156,9 +159,9 @@ def test_latent_timelapse_holds_the_latent_fixed(tiny_run, tmp_path):
 
 def test_timelapse_refuses_unknown_kind_and_wrong_latent(tiny_run):
     with pytest.raises(StudioError):
-        export.timelapse_frames(tiny_run, "poster")
+        timelapse_frames(tiny_run, "poster")
     with pytest.raises(StudioError):
-        export.timelapse_frames(tiny_run, "latent", z=np.zeros(3, np.float32))
+        timelapse_frames(tiny_run, "latent", z=np.zeros(3, np.float32))
 
 
 # ---- SnapshotBank: one generator moved through time -------------------------------------------
@@ -166,7 +169,7 @@ def test_bank_draws_exactly_what_a_fresh_sampler_draws(tiny_run):
     from studio.generate.latent import seed_to_z
     from studio.generate.sampling import Sampler
 
-    bank = export.SnapshotBank(tiny_run)
+    bank = SnapshotBank(tiny_run)
     z = np.stack([seed_to_z(s, tiny_run.config.z_dim) for s in (1, 2)])
     steps = tiny_run.snapshot_steps()
     for s in [*steps, *reversed(steps)]:  # forwards, then back over cached weights
@@ -177,7 +180,7 @@ def test_bank_draws_exactly_what_a_fresh_sampler_draws(tiny_run):
 def test_bank_prefetch_fills_the_cache_and_the_budget_bounds_it(tiny_run):
     from studio.generate.latent import seed_to_z
 
-    bank = export.SnapshotBank(tiny_run)
+    bank = SnapshotBank(tiny_run)
     z = seed_to_z(3, tiny_run.config.z_dim)
     bank.prefetch(around=20, z=z)
     bank.wait_prefetch(timeout=120)
@@ -190,7 +193,7 @@ def test_bank_prefetch_fills_the_cache_and_the_budget_bounds_it(tiny_run):
         np.testing.assert_array_equal(img, bank.generate(s, z[None])[0])
     assert len(bank._images) == len(tiny_run.snapshot_steps())  # no new draws: all were cached
     one = bank._bytes // len(bank.cached_steps())
-    small = export.SnapshotBank(tiny_run, max_bytes=2 * one)
+    small = SnapshotBank(tiny_run, max_bytes=2 * one)
     for s in tiny_run.snapshot_steps():
         small.generate(s, np.zeros((1, tiny_run.config.z_dim), np.float32))
     assert small.cached_steps() == tiny_run.snapshot_steps()[-2:]  # least recently used went first
@@ -207,7 +210,7 @@ def test_bank_rereads_a_rewritten_snapshot_and_names_a_missing_one(tiny_run, tmp
 
     run = Run(tmp_path / "copy")
     shutil.copytree(tiny_run.path, run.path)
-    bank = export.SnapshotBank(run)
+    bank = SnapshotBank(run)
     z = np.ones((1, run.config.z_dim), np.float32)
     before = bank.generate(30, z)
     # A resume rewrites snapshot 30 with other weights: the bank must notice (mtime), not serve stale ones.

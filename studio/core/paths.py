@@ -45,6 +45,32 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
+def atomic_write_with(path: Path | str, write) -> None:
+    """Atomically create ``path`` with ``write(tmp_path)``, for writers that need a file name
+    (Keras ``save_weights`` / ``save``). Same guarantees as :func:`atomic_write_bytes`.
+
+    The temp name keeps ``path``'s suffix (Keras picks the format from it).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = "".join(path.suffixes) or ".tmp"  # ".weights.h5": Keras insists on the whole ending
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[: len(path.name) - len(suffix)]}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        os.unlink(tmp)  # some writers refuse to overwrite; mkstemp only reserved a unique name
+        write(Path(tmp))
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    fsync_dir(path.parent)
+
+
 def atomic_write_text(path: Path | str, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 

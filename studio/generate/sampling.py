@@ -317,16 +317,3 @@ def _deconv4x4s2(x, kernel):
     even = r[1, ..., 1 : w + 1] + r[3, ..., 0:w]
     odd = r[2, ..., 1 : w + 1] + r[0, ..., 2 : w + 2]
     return tf.reshape(tf.stack([even, odd], axis=4), (cout, -1, 2 * h, 2 * w))
-
-
-def export_generator(run: Run | Path | str, out: Path | str, step: int | str = "latest") -> Path:
-    """Save the snapshot's generator as a standalone ``.keras`` file that plain Keras can load."""
-    out = Path(out)
-    if out.suffix != ".keras":
-        raise StudioError("The generator file name must end in .keras.")
-    s = Sampler(run, step)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".tmp-{out.stem}.keras")
-    s.G.save(str(tmp))
-    tmp.replace(out)
-    return out

@@ -31,7 +31,7 @@ import numpy as np
 
 from studio.core.errors import StudioError
 from studio.core.images import encode_png, make_grid, to_uint8
-from studio.core.paths import append_line, atomic_write_bytes, atomic_write_text
+from studio.core.paths import append_line, atomic_write_bytes, atomic_write_text, atomic_write_with
 from studio.generate.latent import fixed_labels, fixed_noise
 from studio.train import losses as losses_mod
 from studio.train.config import RunConfig, resume_settings
@@ -342,13 +342,7 @@ def _write_grid(gan: GAN, run: Run, step: int, z: np.ndarray, y: np.ndarray) -> 
 
 def _write_snapshot(gan: GAN, run: Run, step: int) -> None:
     final = run.path / "snapshots" / f"{step_name(step)}.weights.h5"
-    tmp = final.with_name(f".tmp-{final.name}")
-    gan.G_ema.save_weights(str(tmp))
-    with open(tmp, "rb") as f:
-        import os
-
-        os.fsync(f.fileno())
-    tmp.replace(final)
+    atomic_write_with(final, lambda tmp: gan.G_ema.save_weights(str(tmp)))
 
 
 def _checkpoint_manager(gan: GAN, run: Run):
