@@ -14,7 +14,9 @@ import streamlit as st
 from studio import data
 from studio.core.errors import StudioError
 from studio.core.images import enlarge, make_grid
-from ui.common import unlocked, use_app_navigation
+from ui import state
+from ui.common import use_app_navigation
+from ui.widgets import may_write, page_link
 
 TRAIN_PAGE = Path(__file__).with_name("train.py")
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "zip"]
@@ -206,7 +208,7 @@ def save_form(uploads, opts: data.PreprocessOptions) -> None:
             st.error(str(e))
             return
         bar.empty()
-        st.session_state["dataset"] = rep.name  # the Train page preselects it
+        state.offer_dataset(rep.name)  # the Train page preselects it
         st.session_state["just_saved"] = (rep.name, rep.used)
         st.rerun()  # redraw with the Save button done and the new dataset listed below
 
@@ -237,7 +239,7 @@ def upload_section() -> None:
         name, count = saved
         st.success(f"Saved {count:,} images as the dataset **{name}**.", icon=":material/check_circle:")
         if TRAIN_PAGE.exists():
-            st.page_link("pages/train.py", label="Train on it", icon=":material/model_training:")
+            page_link("pages/train.py", label="Train on it", icon=":material/model_training:")
 
 
 # ---- saved datasets ----------------------------------------------------------------------------
@@ -279,7 +281,7 @@ def saved_section() -> None:
                     if st.button("Keep it", key=f"cancel_delete_{info.name}"):
                         st.session_state.pop("confirm_delete", None)
                         st.rerun()
-                elif unlocked() and st.button("Delete", key=f"delete_{info.name}", icon=":material/delete:"):
+                elif may_write() and st.button("Delete", key=f"delete_{info.name}", icon=":material/delete:"):
                     st.session_state["confirm_delete"] = info.name
                     st.rerun()
 

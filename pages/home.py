@@ -5,9 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from studio.core.errors import StudioError
+from studio.core.text import human_bytes
 from studio.data import display_name
-from studio.train.runs import Run, human_bytes
-from ui.common import job_manager, page_link, passphrase_ok, runs, state_badge, unlocked, use_app_navigation
+from studio.train.runs import Run
+from studio.train.state import RunState, RunSummary
+from ui import state
+from ui.common import job_manager, runs, use_app_navigation
+from ui.widgets import may_write, page_link, passphrase_gate, state_badge
 
 NEXT_STEPS = [
     (
@@ -51,49 +55,44 @@ def intro():
             st.caption(text)
 
 
-def run_card(r: dict):
-    with st.container(border=True, key=f"run_card_{r['id']}"):
+def run_card(r: RunSummary):
+    with st.container(border=True, key=f"run_card_{r.id}"):
         img, body = st.columns([1, 2])
         with img:
-            if r["latest_sample"]:
-                st.image(str(r["latest_sample"]), width="stretch")
+            if r.latest_sample:
+                st.image(str(r.latest_sample), width="stretch")
             else:
                 st.caption("No samples yet.")
         with body:
-            st.markdown(f"**{r['id']}**")
-            st.markdown(f"{state_badge(r['state'])} &nbsp; step **{r['step']:,}** of {r['steps']:,}")
+            st.markdown(f"**{r.id}**")
+            st.markdown(f"{state_badge(r.state)} &nbsp; step **{r.step:,}** of {r.steps:,}")
             st.caption(
-                f"{display_name(str(r['dataset']))} · {r['model']} · {r['loss']} loss · "
-                f"{human_bytes(Run(r['path']).disk_bytes())} on disk"
-                + (
-                    f" · forked from {r['parent'].get('run_id')} at step {r['parent'].get('step')}"
-                    if r["parent"]
-                    else ""
-                )
+                f"{display_name(str(r.dataset))} · {r.model} · {r.loss} loss · "
+                f"{human_bytes(Run(r.path).disk_bytes())} on disk"
+                + (f" · forked from {r.parent.get('run_id')} at step {r.parent.get('step')}" if r.parent else "")
             )
-            if r["state"] in ("interrupted", "failed") and r["message"]:
-                st.caption(r["message"])
+            if r.state in (RunState.INTERRUPTED, RunState.FAILED) and r.message:
+                st.caption(r.message)
             with st.container(horizontal=True, gap="small"):
-                live = r["state"] in ("running", "paused", "queued", "starting")
-                if st.button("Watch" if live else "Open", key=f"open_{r['id']}", icon=":material/visibility:"):
-                    st.session_state["selected_run"] = r["id"]
-                    st.session_state["train_view"] = r["id"]
+                live = r.state.is_active
+                if st.button("Watch" if live else "Open", key=f"open_{r.id}", icon=":material/visibility:"):
+                    state.select_run(r.id, watch=True)
                     st.switch_page("pages/train.py")
-                if r["snapshots"] and st.button("Explore", key=f"explore_{r['id']}", icon=":material/explore:"):
-                    st.session_state["selected_run"] = r["id"]
+                if r.snapshots and st.button("Explore", key=f"explore_{r.id}", icon=":material/explore:"):
+                    state.select_run(r.id)
                     st.switch_page("pages/explore.py")
                 if (
-                    r["state"] == "interrupted"
-                    and unlocked()
+                    r.state is RunState.INTERRUPTED
+                    and may_write()
                     and st.button(
                         "Resume",
-                        key=f"resume_{r['id']}",
+                        key=f"resume_{r.id}",
                         type="primary",
                         icon=":material/play_arrow:",
                         help="Continue from its last checkpoint.",
                     )
                 ):
-                    _resume(r["id"])
+                    _resume(r.id)
 
 
 def _resume(rid: str):
@@ -102,7 +101,7 @@ def _resume(rid: str):
     except StudioError as e:
         st.error(str(e))
         return
-    st.session_state["selected_run"] = st.session_state["train_view"] = rid
+    state.select_run(rid, watch=True)
     st.switch_page("pages/train.py")
 
 
@@ -117,13 +116,13 @@ def main():
         )
         page_link("pages/train.py", label="Go to Train", icon=":material/arrow_forward:")
         return
-    interrupted = [r for r in rs if r["state"] == "interrupted"]
+    interrupted = [r for r in rs if r.state is RunState.INTERRUPTED]
     if interrupted:
         st.warning(
             f"{len(interrupted)} run(s) were interrupted when the studio last stopped. "
             "Each can resume from its last checkpoint."
         )
-        passphrase_ok("home")
+        passphrase_gate("home")
     cols = st.columns(2)
     for i, r in enumerate(rs):
         with cols[i % 2]:

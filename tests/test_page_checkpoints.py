@@ -269,7 +269,7 @@ def test_resume_with_a_new_total(runs_dir):
     assert not at.exception, at.exception
     assert "Training" in texts(at, "success")
     st = job_manager().wait(RUN_ID, timeout=120)
-    assert st["state"] == "completed", st
+    assert st.state == "completed", st
     assert Run.open(runs_dir / RUN_ID).snapshot_steps()[-1] == 40
 
 

@@ -173,7 +173,7 @@ def test_sliders_and_seed_change_the_image_but_not_the_strips(run):
 def test_the_pad_holds_the_next_step_of_every_slider(run):
     """Each answer carries the pictures one step to either side of each slider, keyed by the whole
     slider state; the prefetched picture is the one the server draws when that state arrives."""
-    from ui.components import latent_state_key
+    from studio.generate.instrument import state_key as latent_state_key
 
     at = explore()
     data = pad(at)

@@ -122,10 +122,10 @@ def test_start_watch_and_stop_a_tiny_run(homes):
     assert jm.status(rid, False).state == "running"
     at.button(key="stop").click().run()
     st_ = jm.wait(rid, 120)
-    assert st_["state"] == "stopped"
+    assert st_.state == "stopped"
     at.run()
     assert not at.exception, at.exception
-    assert Run.open(rid).latest_checkpoint_step() == st_["step"]
+    assert Run.open(rid).latest_checkpoint_step() == st_.step
 
     # Home lists it with its state; the card's Open button leads back to Train.
     at.switch_page("pages/home.py").run()

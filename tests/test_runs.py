@@ -10,8 +10,9 @@ import pytest
 from studio.core import paths
 from studio.core.errors import StudioError
 from studio.core.paths import append_line, atomic_write_bytes, atomic_write_json, atomic_write_text
+from studio.core.text import human_bytes
 from studio.train.config import from_preset
-from studio.train.runs import Run, human_bytes, list_runs, step_name
+from studio.train.runs import Run, list_runs, step_name
 
 
 @pytest.fixture

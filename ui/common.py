@@ -1,12 +1,12 @@
-"""Streamlit glue shared by the pages: the one job manager, cached samplers, the passphrase gate.
+"""Streamlit glue shared by the pages: the one job manager, cached samplers, Streamlit switches.
+
+Shared widgets are in ``ui/widgets.py``, shared session keys in ``ui/state.py``.
 
 studio/ never imports streamlit; this package is the only place besides pages/ that does.
 """
 
 from __future__ import annotations
 
-import hmac
-import os
 import sys
 from pathlib import Path
 
@@ -62,101 +62,22 @@ def sampler(run_path: str, step: int):
     return _sampler(str(run_path), int(step), mtime)
 
 
+@st.cache_resource(max_entries=3, show_spinner=False)
+def snapshot_bank(run_path: str):
+    """One generator per run, moved through its snapshots (shared by every session; thread-safe)."""
+    from studio.generate.bank import SnapshotBank
+
+    return SnapshotBank(Path(run_path))
+
+
 def clear_samplers() -> None:
     """Drop every cached snapshot generator (after a run is deleted; they reload on demand)."""
     _sampler.clear()
 
 
-def runs() -> list[dict]:
+def runs() -> list:
     """Every run on disk (newest first) with its live state folded in."""
     return job_manager().runs()
-
-
-def pick_run(
-    key: str = "run", label: str = "Run", runs_list: list[dict] | None = None, need_snapshots: bool = True
-) -> dict | None:
-    """A run selector defaulting to the run chosen elsewhere in this session, else the newest."""
-    rs = runs_list if runs_list is not None else runs()
-    if need_snapshots:
-        rs = [r for r in rs if r["snapshots"]]
-    if not rs:
-        return None
-    ids = [r["id"] for r in rs]
-    wanted = st.session_state.get("selected_run")
-    if key not in st.session_state or st.session_state[key] not in ids:
-        st.session_state[key] = wanted if wanted in ids else ids[0]
-    rid = st.selectbox(label, ids, key=key, format_func=lambda i: _run_label(next(r for r in rs if r["id"] == i)))
-    st.session_state["selected_run"] = rid
-    return next(r for r in rs if r["id"] == rid)
-
-
-def _run_label(r: dict) -> str:
-    return f"{r['id']}  ·  {r['state']}, step {r['step']}"
-
-
-def unlocked() -> bool:
-    """True when this session may control training (no passphrase set, or it was entered)."""
-    return not os.environ.get("STUDIO_PASSPHRASE") or bool(st.session_state.get("unlocked"))
-
-
-def passphrase_ok(where: str = "") -> bool:
-    """True when no STUDIO_PASSPHRASE is set, or this session has entered it once.
-
-    Viewers without it still see everything; only start / pause / resume / stop / delete ask.
-    """
-    secret = os.environ.get("STUDIO_PASSPHRASE")
-    if not secret or st.session_state.get("unlocked"):
-        return True
-    with st.form(f"unlock_{where}", border=True):
-        st.caption("This studio is shared: enter the passphrase to control training.")
-        given = st.text_input("Passphrase", type="password", key=f"passphrase_{where}")
-        if st.form_submit_button("Unlock"):
-            if hmac.compare_digest(given.encode(), secret.encode()):
-                st.session_state["unlocked"] = True
-                st.rerun()
-            else:
-                st.error("That passphrase is not right.")
-    return False
-
-
-def fmt_secs(s: float | None) -> str:
-    if s is None or s != s:
-        return "—"
-    s = int(round(s))
-    if s >= 3600:
-        return f"{s // 3600} h {s % 3600 // 60:02d} min"
-    if s >= 60:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s} s"
-
-
-STATE_BADGES = {
-    "queued": ("Queued", "gray"),
-    "starting": ("Starting", "blue"),
-    "running": ("Training", "green"),
-    "paused": ("Paused", "orange"),
-    "stopping": ("Stopping", "orange"),
-    "completed": ("Finished", "violet"),
-    "stopped": ("Stopped", "gray"),
-    "budget": ("Time budget reached", "violet"),
-    "failed": ("Failed", "red"),
-    "interrupted": ("Interrupted", "red"),
-    "unknown": ("Unknown", "gray"),
-}
-
-
-def state_badge(state: str) -> str:
-    label, color = STATE_BADGES.get(state, (state, "gray"))
-    return f":{color}-badge[{label}]"
-
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def page_link(path: str, **kwargs) -> None:
-    """st.page_link that quietly leaves out a page this install does not have."""
-    if (ROOT / path).exists():
-        st.page_link(path, **kwargs)
 
 
 def use_app_navigation() -> None:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from studio.generate.instrument import SLIDER_RANGE, state_key
+
 WEB = Path(__file__).resolve().parent / "web"
 APP_DIR = WEB.parents[1]  # where app.py is: Streamlit serves APP_DIR/static at /app/static
 FILMSTRIP = "gan_studio.filmstrip"
@@ -85,16 +87,6 @@ LATENTPAD = "gan_studio.latentpad"
 _latentpad = _register(LATENTPAD, "latentpad")
 
 
-def latent_state_key(values: dict[str, float]) -> str:
-    """The slider state as the latent pad's JavaScript writes it: ``key=+0.1`` pairs, sorted, one decimal."""
-
-    def one(v: float) -> str:
-        v = round(float(v) * 10) / 10
-        return "0.0" if abs(v) < 0.05 else f"{v:.1f}"
-
-    return "|".join(f"{k}={one(values[k])}" for k in sorted(values))
-
-
 def latentpad(
     key: str,
     *,
@@ -112,7 +104,7 @@ def latentpad(
     ``values`` are the sliders' values as the session holds them; ``version`` changes whenever Python
     changed them itself (reset, a recipe opened), so the page takes them over. ``groups``:
     ``[{title, caption, sliders: [{key, label, help, unit, min, max, step, strip: PNG bytes | None}]}]``.
-    ``prefetch``: pictures for nearby slider states, keyed by ``latent_state_key``. The person's moves
+    ``prefetch``: pictures for nearby slider states, keyed by ``studio.generate.instrument.state_key``. The person's moves
     come back as the state value ``values`` (a dict), with ``on_change`` run first.
     """
     groups = [{**g, "sliders": [{**s, "strip": data_uri(s.get("strip"))} for s in g["sliders"]]} for g in groups]
@@ -122,11 +114,61 @@ def latentpad(
         "values": {k: float(v) for k, v in values.items()},
         "groups": groups,
         "picture": data_uri(picture),
-        "picture_key": latent_state_key(values),
+        "picture_key": state_key(values),
         "px": int(px),
         "prefetch": {k: data_uri(v) for k, v in prefetch.items()},
     }
     _latentpad(key=key, data=data, on_values_change=on_change or (lambda: None))
+
+
+def slider_groups(dirs, n: int, strips: list[bytes], k: int, z_dim: int) -> list[dict]:
+    """The latent pad's slider groups: ``n`` GANSpace directions (with their strips), then ``k`` dimensions."""
+    groups = []
+    if dirs is not None and n:
+        groups.append(
+            {
+                "kind": "directions",
+                "title": "Directions",
+                "caption": "The generator's own main ways of varying, strongest "
+                "first (GANSpace). In standard deviations; each strip shows this seed at −2, −1, 0, +1, +2.",
+                "sliders": [
+                    {
+                        "key": f"dir_{i}",
+                        "label": f"Direction {i + 1} · {100 * float(dirs.variance_ratio[i]):.1f}%",
+                        "help": f"Explains {100 * float(dirs.variance_ratio[i]):.1f}% of how the generator's "
+                        "first layer varies from picture to picture.",
+                        "unit": "σ",
+                        "min": -SLIDER_RANGE,
+                        "max": SLIDER_RANGE,
+                        "step": 0.1,
+                        "strip": strips[i] if i < len(strips) else None,
+                    }
+                    for i in range(n)
+                ],
+            }
+        )
+    if k:
+        groups.append(
+            {
+                "kind": "dimensions",
+                "title": "Latent dimensions",
+                "caption": f"The first {k} of the {z_dim} numbers this generator reads, one by one.",
+                "sliders": [
+                    {
+                        "key": f"zdim_{i}",
+                        "label": f"Dimension {i + 1}",
+                        "help": "",
+                        "unit": "",
+                        "min": -SLIDER_RANGE,
+                        "max": SLIDER_RANGE,
+                        "step": 0.1,
+                        "strip": None,
+                    }
+                    for i in range(k)
+                ],
+            }
+        )
+    return groups
 
 
 # ---- live panel (Train) --------------------------------------------------------------------------------

@@ -129,6 +129,20 @@ class RunConfig:
         return dataclasses.replace(self, **changes)
 
 
+# One sentence of help per model and loss, for the Train page's pickers.
+MODEL_HELP = {
+    "mlp": "Classic MLP GAN (2014): small fully-connected networks. Fast, blurry, historic.",
+    "dcgan": "DCGAN: convolutional networks that draw images. The sensible default.",
+    "sngan": "DCGAN with a spectrally-normalised judge: steadier training, pairs with the hinge loss.",
+}
+LOSS_HELP = {
+    "ns": "Non-saturating: the standard GAN game, with a generator that keeps learning early on.",
+    "minimax": "The original minimax game: tends to stall early; here for comparison.",
+    "wgan-gp": "Wasserstein with gradient penalty: smooth, stable, 5 judge steps per generator step.",
+    "hinge": "Hinge loss: the choice for spectral-norm models.",
+}
+
+
 # Named starting points. Flags or widgets given beside a preset override its values.
 PRESETS: dict[str, dict] = {
     # A handful of seconds: for tests, demos of the controls, and checking a dataset works.

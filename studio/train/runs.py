@@ -309,11 +309,3 @@ def list_runs(root: Path | str | None = None) -> list[Run]:
         return []
     runs = [Run(p) for p in root.iterdir() if (p / "config.json").is_file()]
     return sorted(runs, key=lambda r: (r.path / "config.json").stat().st_mtime, reverse=True)
-
-
-def human_bytes(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
