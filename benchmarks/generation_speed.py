@@ -6,7 +6,7 @@ z_dim 100; untrained weights, which time the same as trained ones), in one proce
   - ours:    ``studio.sampling.Sampler.generate(z)``, plus the uint8 conversion the page uses: the
              snapshot's generator recomputed from its variables with cheaper ops (each 4x4 stride-2
              transposed convolution as one matmul + col2im, batch norm as a scale and offset), one
-             image at a time through XLA; see studio/sampling.py
+             image at a time through XLA; see studio/generate/sampling.py
   - ours via Keras G: the Sampler's own generator called as a Keras model inside a ``tf.function``
              with a None-batch input signature, plus the same uint8 conversion (what the Sampler did
              before the fast path, and still does for the mlp generator)

@@ -1,4 +1,4 @@
-"""DiffAugment (studio.augment): shapes, differentiability, identity, policy checks, graph mode."""
+"""DiffAugment (studio.train.augment): shapes, differentiability, identity, policy checks, graph mode."""
 
 import numpy as np
 import pytest

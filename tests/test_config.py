@@ -1,4 +1,4 @@
-"""RunConfig and presets (studio.config): JSON round trip, presets, overrides, plain validation errors."""
+"""RunConfig and presets (studio.train.config): JSON round trip, presets, overrides, plain validation errors."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""GANSpace directions (studio.directions): orthonormal, ordered, right on a known linear map, cached on disk."""
+"""GANSpace directions (studio.generate.directions): orthonormal, ordered, right on a known linear map, cached on disk."""
 
 import shutil
 

@@ -1,4 +1,4 @@
-"""Latent helpers (studio.latent): seeds, truncation, slerp, journey paths, offsets, variations."""
+"""Latent helpers (studio.generate.latent): seeds, truncation, slerp, journey paths, offsets, variations."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""GAN objectives (studio.losses): values on known logits, stability at large logits, gradients."""
+"""GAN objectives (studio.train.losses): values on known logits, stability at large logits, gradients."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""The GAN zoo (studio.models): exact MLP parameter counts, shapes, dtypes and ranges of every model."""
+"""The GAN zoo (studio.train.models): exact MLP parameter counts, shapes, dtypes and ranges of every model."""
 
 import numpy as np
 import pytest

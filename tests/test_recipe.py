@@ -1,4 +1,4 @@
-"""Recipes (studio.recipe): PNG → recipe → the same pixels again; plain errors for everything else."""
+"""Recipes (studio.generate.recipe): PNG → recipe → the same pixels again; plain errors for everything else."""
 
 import io
 import json

@@ -1,4 +1,4 @@
-"""Run folders (studio.runs) and atomic writes (studio.paths): the contract between engine, UI and CLI."""
+"""Run folders (studio.train.runs) and atomic writes (studio.core.paths): the contract between engine, UI and CLI."""
 
 import json
 import os

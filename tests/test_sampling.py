@@ -1,4 +1,4 @@
-"""Sampler's fast path (studio.sampling._FastGenerator): the same pictures as the Keras generator.
+"""Sampler's fast path (studio.generate.sampling._FastGenerator): the same pictures as the Keras generator.
 
 The fast path recomputes G(z, training=False) from G's variables (transposed convolutions as a matmul
 + col2im, batch norm as a per-channel scale and offset; one image at a time through XLA). These tests

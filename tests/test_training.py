@@ -1,4 +1,4 @@
-"""The compiled step and the loop (studio.training): every loss learns, checkpoints round-trip,
+"""The compiled step and the loop (studio.train.loop): every loss learns, checkpoints round-trip,
 resume continues, seeds reproduce, NaN stops a run with its reason."""
 
 import json

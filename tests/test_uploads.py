@@ -1,4 +1,4 @@
-"""Uploads (studio.data.ingest_upload): the hostile and broken corpus, generated here, and the
+"""Uploads (studio.data.gate.ingest_upload): the hostile and broken corpus, generated here, and the
 processing options checked on known images.
 
 Every case asserts the one plain sentence a person sees and that nothing was written anywhere

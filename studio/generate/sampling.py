@@ -2,24 +2,24 @@
 
 A ``Sampler`` owns its own generator instance (Keras models are not thread-safe, and the one being
 trained must never be borrowed) and draws pictures inside a ``tf.function`` with a None-batch input
-signature: a few ms for a small generator against ~40 ms of fixed overhead for ``model.predict``.
+signature, without ``model.predict``'s fixed overhead per call (benchmarks/generation_speed.py).
 
 For the convolutional generators (dcgan, sngan, conditional or not) the ``tf.function`` does not call
 the Keras model: ``_FastGenerator`` computes the same thing from the model's own variables with
 cheaper ops. Each 4×4 stride-2 transposed convolution becomes one matrix product of all 16 kernel
 taps with the input pixels, followed by adding the taps into their output pixels ("col2im"); each
-inference batch norm becomes a per-channel scale and offset of the layer's output. At batch 1 on a
-2-core AVX2 CPU, TensorFlow's ``Conv2DTranspose`` ran at ~14 GFLOP/s, which made a 64 px image take
-11-13 ms. Single images (a slider move) additionally go through XLA, which fuses the col2im adds,
+inference batch norm becomes a per-channel scale and offset of the layer's output (TensorFlow's own
+``Conv2DTranspose`` is slow at batch 1 on CPUs; benchmarks/README.md has the numbers). Single
+images (a slider move) additionally go through XLA, which fuses the col2im adds,
 scales and ReLUs into a few loops; batches take the plain graph, in chunks. The traced and compiled
 functions take the variables as arguments and are shared by all Samplers of one architecture, so
-only the process's first Sampler of it pays for the XLA compile (~1.5-2 s on 2 busy cores).
+only the process's first Sampler of it pays for the XLA compile.
 The output matches ``G(z, training=False)`` to float rounding (tests/test_sampling.py), but is not
 bit-identical to it: a PNG made before this path existed may regenerate with a few pixels one
 level off (the Explore page then says that some pixels differ).
 
 The variables are read on every call, so weights swapped into ``Sampler.G`` (``set_weights``,
-``load_weights``: ``export.SnapshotBank`` does this) are used at once. Any layer or setting the fast
+``load_weights``: ``generate.bank.SnapshotBank`` does this) are used at once. Any layer or setting the fast
 path does not know (the mlp generator, other kernel sizes, ...) makes the Sampler call ``G`` itself,
 as before. Mixed-precision generators are computed in float32 from their float32 variables.
 """

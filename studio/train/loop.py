@@ -2,8 +2,8 @@
 
 The step is one ``tf.function`` with explicit GradientTapes over each model's own variables. The
 tutorial recipe "compile D, set D.trainable = False, compile the stacked GAN" silently stops D from
-training under Keras 3, and ``predict`` + ``train_on_batch`` costs ~40 ms a call in overhead; see
-benchmarks/train_throughput.py for the measured difference.
+training under Keras 3, and ``predict`` + ``train_on_batch`` add a fixed overhead per call
+(benchmarks/train_throughput.py measures the difference).
 
 The step is written the tf.distribute way (per-example losses reduced with
 ``tf.nn.compute_average_loss`` over the global batch, models and optimizers built inside

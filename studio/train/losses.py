@@ -5,7 +5,7 @@
   training; the non-saturating G minimises -log D(G(z)) instead. Written with softplus so large
   logits never reach log(0): -log(sigmoid(l)) = softplus(-l), -log(1 - sigmoid(l)) = softplus(l).
 - ``wgan-gp``: Gulrajani et al., "Improved Training of Wasserstein GANs" (2017); the gradient
-  penalty lives in training.py because it needs the critic itself.
+  penalty lives in loop.py because it needs the critic itself.
 - ``hinge``: Lim & Ye, "Geometric GAN" (2017), as used with spectral norm by Miyato et al. (2018).
 """
 
