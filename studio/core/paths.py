@@ -27,27 +27,12 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> None:
 
     Temp file in the same folder (same filesystem, so rename is atomic), fsync, rename, fsync dir.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    fsync_dir(path.parent)
+    atomic_write_with(path, lambda tmp: tmp.write_bytes(data))
 
 
 def atomic_write_with(path: Path | str, write) -> None:
-    """Atomically create ``path`` with ``write(tmp_path)``, for writers that need a file name
-    (Keras ``save_weights`` / ``save``). Same guarantees as :func:`atomic_write_bytes`.
+    """Atomically create ``path`` with ``write(tmp_path)``: the one atomic write. Writers that need a
+    file name (Keras ``save_weights`` / ``save``) pass their own; :func:`atomic_write_bytes` writes bytes.
 
     The temp name keeps ``path``'s suffix (Keras picks the format from it).
     """
