@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("runs", help="list runs")
     r.add_argument("--runs-dir", help="folder of runs (default: runs/ or $STUDIO_RUNS_DIR)")
+    for sp in (t, s, e):
+        sp.add_argument("--verbose", action="store_true", help="also show TensorFlow's own start-up messages")
     return p
 
 
@@ -264,6 +266,10 @@ def cmd_runs(a) -> int:
 def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     a = build_parser().parse_args(argv)
+    if not getattr(a, "verbose", False):
+        from studio.core.quiet import quiet_native_stderr
+
+        quiet_native_stderr()
     try:
         return {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "runs": cmd_runs}[a.command](a)
     except StudioError as e:

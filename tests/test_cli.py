@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -242,3 +243,14 @@ def test_sampling_a_missing_snapshot_step_is_a_plain_error(cli_run):
         )
     )
     assert "no snapshot at step 7" in line
+
+
+def test_the_cli_start_is_quiet_unless_verbose(cli_run, tmp_path):
+    """TensorFlow's absl/oneDNN start-up lines are not shown; the first line is the CLI's own."""
+    native = re.compile(r"^(?:[IWEF]\d{4} \d\d:\d\d:|WARNING: All log messages before absl)", re.M)
+    err = cli_run["first"].stderr
+    assert not native.search(err), err[:2000]
+    assert err.lstrip().splitlines()[0].startswith(("Run ", "Training on", "training on"))
+    loud = studio(tmp_path, "train", "--preset", "tiny", "--steps", 2, "--run-dir", tmp_path / "L", "--verbose")
+    assert loud.returncode == 0, loud.stderr[-2000:]
+    assert native.search(loud.stderr), "--verbose shows TensorFlow's own lines"
