@@ -141,7 +141,7 @@ def live_panel(view: RunView) -> None:
         "live_panel",
         progress=view.progress(),
         hints=hints,
-        message=view.message if s in (RunState.QUEUED, RunState.STARTING, RunState.STOPPING) else "",
+        message=view.message if s in (RunState.QUEUED, RunState.STARTING, RunState.RUNNING, RunState.STOPPING) else "",
         chart=fig if src else None,
         chart_sig=sig or "",
         src=src,
@@ -174,7 +174,11 @@ def main():
     if rid is None:
         st.info("No runs yet. Choose a dataset and a preset above and press **Start training**.")
     else:
-        gathered = [run_view(mgr, rid)]
+        try:
+            gathered = [run_view(mgr, rid)]
+        except StudioError as e:  # a damaged run folder: say so, keep the page
+            st.error(str(e))
+            return
         view = gathered[0]
         # The parts that change only with the run's state (badge, buttons) are drawn here, once; the
         # live panel below reruns every second and hands over to a full rerun when the state changes.

@@ -190,6 +190,7 @@ def cmd_train(a) -> int:
     hooks = Hooks(
         on_progress=bar.update,
         on_start=lambda run, step: print(f"Run {run.path}  starting at step {step}", file=sys.stderr),
+        on_notice=lambda text: print(text, file=sys.stderr),
     )
     t0 = time.time()
     try:

@@ -53,6 +53,7 @@ class Job:
     stop_event: threading.Event = field(default_factory=threading.Event)
     run_event: threading.Event = field(default_factory=threading.Event)  # set = not paused
     pending_lr: dict | None = None
+    notice: str = ""  # a sentence from the loop the person should see (e.g. it fell back a checkpoint)
 
     def __post_init__(self):
         self.run_event.set()
@@ -182,7 +183,7 @@ class JobManager:
                 if job.state is RunState.STARTING:
                     job.state = RunState.PAUSED if not job.run_event.is_set() else RunState.RUNNING
                 job.step = step
-                job.message = ""
+                job.message = job.notice
                 if step and not job.metrics:
                     job.metrics.extend(run.read_metrics())
 
@@ -217,8 +218,13 @@ class JobManager:
                 lr, job.pending_lr = job.pending_lr, None
                 return lr
 
+        def on_notice(text):
+            with self._lock:
+                job.notice = text
+
         hooks = Hooks(
             on_start=on_start,
+            on_notice=on_notice,
             on_progress=on_progress,
             on_snapshot=on_snapshot,
             should_stop=job.stop_event.is_set,

@@ -54,6 +54,7 @@ class Hooks:
     should_stop: Callable[[], bool] = lambda: False  # True: checkpoint and return
     wait_if_paused: Callable[[], None] = _noop  # blocks while the client says pause
     pending_lr: Callable[[], dict | None] = lambda: None  # {"lr_d": .., "lr_g": ..} to apply now
+    on_notice: Callable[[str], None] = _noop  # a plain sentence the person should see (e.g. a fallback)
 
 
 @dataclass
@@ -404,10 +405,10 @@ def train_run(
         manager = _checkpoint_manager(gan, run)
         start_step = 0
         wall_offset = 0.0
-        latest = manager.latest_checkpoint
-        if resume and latest is not None:
-            gan.ckpt.restore(latest).assert_existing_objects_matched()
-            start_step = int(gan.step.numpy())
+        if resume and manager.latest_checkpoint is not None:
+            start_step, notice = _restore_newest_readable(gan, run)
+            if notice:
+                hooks.on_notice(notice)
             if lr_from_config:
                 gan.set_learning_rates(cfg.lr_d, cfg.lr_g)
         # Anything logged or snapshotted after the checkpoint we start from never happened.
@@ -423,6 +424,34 @@ def train_run(
         raise
 
     return _loop(cfg, run, ds, gan, manager, hooks, start_step, wall_offset)
+
+
+def _restore_newest_readable(gan: GAN, run: Run) -> tuple[int, str]:
+    """Restore the newest checkpoint that reads back whole; (its step, a sentence if it had to fall back).
+
+    A checkpoint torn by a full disk or a damaged file must not end the run: the one before it
+    (the manager keeps three) is a slightly earlier but sound place to go on from.
+    """
+    folder = run.path / "checkpoints"
+    damaged = []
+    for step in reversed(run.checkpoint_steps()):
+        try:
+            gan.ckpt.restore(str(folder / f"ckpt-{step}")).assert_existing_objects_matched()
+        except Exception:  # noqa: BLE001 - DataLossError, NotFoundError, a mismatch: all mean "unreadable"
+            damaged.append(step)
+            continue
+        restored = int(gan.step.numpy())
+        if not damaged:
+            return restored, ""
+        which = ", ".join(f"{s:,}" for s in damaged)
+        return restored, (
+            f"The checkpoint{'s' if len(damaged) > 1 else ''} at step {which} could not be read (damaged or "
+            f"incomplete), so training goes on from the previous one, at step {restored:,}."
+        )
+    raise StudioError(
+        f"None of the run's checkpoints could be read (steps {', '.join(map(str, damaged)) or 'none'}); "
+        "the run cannot be resumed. Fork it from another run or start a new one."
+    )
 
 
 def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:

@@ -102,7 +102,9 @@ class Run:
         try:
             return RunConfig.from_json((self.path / "config.json").read_text())
         except (OSError, ValueError) as e:
-            raise StudioError(f"The run '{self.id}' has an unreadable config.json ({e}).") from None
+            raise StudioError(
+                f"The run '{self.id}' has an unreadable config.json, so it cannot be opened or resumed ({e})."
+            ) from None
 
     def write_config(self, cfg: RunConfig) -> None:
         atomic_write_text(self.path / "config.json", cfg.to_json())
@@ -282,7 +284,27 @@ class Run:
         shutil.rmtree(self.path, ignore_errors=False)
 
     def summary(self, live_ids: set[str] | None = None) -> RunSummary:
-        cfg = self.config
+        """One line of the run list. A run whose config.json cannot be read is still listed (with
+        the reason as its message and no snapshots to open), so one damaged folder never hides the rest."""
+        try:
+            cfg = self.config
+        except StudioError as e:
+            return RunSummary(
+                id=self.id,
+                path=self.path,
+                dataset="?",
+                model="?",
+                loss="?",
+                step=0,
+                steps=0,
+                state=RunState.UNKNOWN,
+                message=str(e),
+                latest_sample=None,
+                snapshots=0,
+                parent=None,
+                external=False,
+                updated="",
+            )
         st = self.status(live_ids)
         return RunSummary(
             id=self.id,
