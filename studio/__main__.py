@@ -201,7 +201,7 @@ def cmd_train(a) -> int:
         return 130
     bar.close()
     print(f"{result.state}: {result.message}  ({time.time() - t0:.0f} s)  run: {result.run.path}")
-    return 1 if result.state is RunState.FAILED else 0
+    return 1 if result.state is RunState.FAILED or result.disk_full else 0
 
 
 def cmd_sample(a) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from studio.core.errors import StudioError
-from studio.core.paths import atomic_write_with
+from studio.core.paths import atomic_write_with, check_room
 from studio.generate.sampling import Sampler
 from studio.train.runs import Run
 
@@ -15,6 +15,7 @@ def export_generator(run: Run | Path | str, out: Path | str, step: int | str = "
     out = Path(out)
     if out.suffix != ".keras":
         raise StudioError("The generator file name must end in .keras.")
+    check_room(out.parent, "export the generator")
     s = Sampler(run, step)
     atomic_write_with(out, lambda tmp: s.G.save(str(tmp)))
     return out

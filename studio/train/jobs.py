@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.core.errors import StudioError
+from studio.core.paths import check_room
 from studio.train.config import RunConfig, resume_settings
 from studio.train.runs import Run, list_runs
 from studio.train.state import JobStatus, RunState, RunSummary
@@ -88,6 +89,7 @@ class JobManager:
             if job and job.state.is_active:
                 raise StudioError("This run is already training (or waiting its turn).")
         run = self._open(run_id)
+        check_room(run.path, "resume a run")
         cfg = run.config
         new_cfg, lr_change = resume_settings(
             cfg, flag=lambda name: name, steps=steps, time_budget=time_budget, lr_d=lr_d, lr_g=lr_g

@@ -31,7 +31,15 @@ import numpy as np
 
 from studio.core.errors import StudioError
 from studio.core.images import encode_png, make_grid, to_uint8
-from studio.core.paths import append_line, atomic_write_bytes, atomic_write_text, atomic_write_with
+from studio.core.paths import (
+    append_line,
+    atomic_write_bytes,
+    atomic_write_text,
+    atomic_write_with,
+    check_room,
+    disk_is_full,
+    runs_dir,
+)
 from studio.generate.latent import fixed_labels, fixed_noise
 from studio.train import losses as losses_mod
 from studio.train.config import RunConfig, resume_settings
@@ -64,6 +72,7 @@ class TrainResult:
     state: RunState  # COMPLETED, STOPPED, BUDGET or FAILED
     message: str = ""
     metrics: list = field(default_factory=list)
+    disk_full: bool = False  # stopped because a write found no room on the disk
 
 
 def _scaled(opt, loss):
@@ -354,6 +363,7 @@ def _checkpoint_manager(gan: GAN, run: Run):
 
 def new_run(cfg: RunConfig, run_dir: Path | str | None = None) -> Run:
     """Validate ``cfg`` against its dataset and create the run folder (config.json, status)."""
+    check_room(Path(run_dir).parent if run_dir else runs_dir(), "start a run")
     return Run.create(prepare_config(cfg), run_dir)
 
 
@@ -376,6 +386,7 @@ def train(
         if run_dir is None:
             raise StudioError("Resuming needs the run's folder.")
         run = Run.open(run_dir)
+        check_room(run.path, "resume a run")
         if cfg is not None:
             saved = run.config
             lrs = {"lr_d": cfg.lr_d, "lr_g": cfg.lr_g} if lr_from_config else {}
@@ -423,7 +434,27 @@ def train_run(
         run.write_status(RunState.FAILED, run.latest_checkpoint_step() or 0, f"Could not start: {e}")
         raise
 
-    return _loop(cfg, run, ds, gan, manager, hooks, start_step, wall_offset)
+    try:
+        return _loop(cfg, run, ds, gan, manager, hooks, start_step, wall_offset)
+    except Exception as e:
+        if not disk_is_full(e):
+            raise
+        return _stopped_by_full_disk(run)
+
+
+def _stopped_by_full_disk(run: Run) -> TrainResult:
+    """A write found no room. Every file was written atomically, so what is on disk is whole: the run
+    goes on from its last checkpoint once there is space again (a resume drops anything after it)."""
+    kept = run.latest_checkpoint_step()
+    where = f"its last checkpoint, at step {kept:,}," if kept else "nothing (no checkpoint had been written yet)"
+    message = (
+        f"The disk is full, so training stopped; {where} is kept. Free some space, then resume to go on from there."
+    )
+    try:
+        run.write_status(RunState.STOPPED, kept or 0, message)
+    except OSError:
+        pass  # no room for the status either: a reader then sees 'interrupted' and offers the same resume
+    return TrainResult(run, kept or 0, RunState.STOPPED, message, disk_full=True)
 
 
 def _restore_newest_readable(gan: GAN, run: Run) -> tuple[int, str]:
