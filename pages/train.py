@@ -68,7 +68,7 @@ def controls(view: RunView):
             st.rerun()
     except StudioError as e:
         st.error(str(e))
-    if s.can_change_lr:
+    if s.can_change_lr and not view.external:  # a CLI run keeps the rates it was started with
         with cols[3].popover("Change learning rates", icon=":material/tune:"):
             lr = view.lr
             a = st.number_input(
@@ -101,7 +101,7 @@ def run_header(view: RunView) -> None:
     head = st.columns([4, 2])
     head[0].markdown(f"**{view.id}** &nbsp; {state_badge(view.state)}")
     if view.external:
-        head[1].caption("Trained by another process (the command line).")
+        head[1].caption("Trained by another process (the command line): Pause and Stop reach it through its run folder.")
 
 
 @functools.lru_cache(maxsize=4)

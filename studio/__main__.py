@@ -142,6 +142,44 @@ def _fmt_secs(s: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
 
 
+class _Requests:
+    """Pause, resume and stop asked for this run from the studio's pages (its request.json).
+
+    Read at most twice a second: a stat and a tiny read, nothing a training step notices.
+    """
+
+    def __init__(self):
+        self.run, self.next_look, self.last = None, 0.0, None
+
+    def on_start(self, run, step):
+        self.run = run
+        run.clear_request()  # a request left from an earlier session is not for this one
+        print(f"Run {run.path}  starting at step {step}", file=sys.stderr)
+
+    def _action(self):
+        now = time.monotonic()
+        if self.run is not None and now >= self.next_look:
+            self.next_look, self.last = now + 0.5, self.run.pending_request()
+        return self.last
+
+    def should_stop(self) -> bool:
+        return self._action() == "stop"
+
+    def wait_if_paused(self) -> None:
+        if self._action() != "pause":
+            return
+        from studio.train.state import RunState
+
+        self.run.write_status(RunState.PAUSED, self.run.read_status().get("step", 0), "Paused from the studio.")
+        print("Paused from the studio; press Resume there to go on.", file=sys.stderr)
+        while (action := self.run.pending_request()) == "pause":
+            time.sleep(0.5)
+        self.last = action
+        if action == "resume":
+            self.run.clear_request()
+            print("Resumed.", file=sys.stderr)
+
+
 def cmd_train(a) -> int:
     from studio.train.config import from_preset, resume_settings
     from studio.train.loop import Hooks, train
@@ -187,9 +225,12 @@ def cmd_train(a) -> int:
             )
         cfg = from_preset(a.preset, **overrides)
     bar = _ProgressBar(cfg.steps, a.quiet)
+    requests = _Requests()
     hooks = Hooks(
         on_progress=bar.update,
-        on_start=lambda run, step: print(f"Run {run.path}  starting at step {step}", file=sys.stderr),
+        on_start=requests.on_start,
+        should_stop=requests.should_stop,
+        wait_if_paused=requests.wait_if_paused,
         on_notice=lambda text: print(text, file=sys.stderr),
     )
     t0 = time.time()
@@ -200,6 +241,7 @@ def cmd_train(a) -> int:
         print("Interrupted; resume with --resume from the last checkpoint.", file=sys.stderr)
         return 130
     bar.close()
+    result.run.clear_request()
     print(f"{result.state}: {result.message}  ({time.time() - t0:.0f} s)  run: {result.run.path}")
     return 1 if result.state is RunState.FAILED or result.disk_full else 0
 

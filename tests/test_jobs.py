@@ -199,3 +199,46 @@ def test_fork_starts_a_new_run_from_a_checkpoint(tmp_path):
     assert rows[-1]["lr_d"] == pytest.approx(1e-4, rel=1e-3)
     jm.delete(rid)
     assert not Run(jm._open(new).path.parent / rid).path.exists()
+
+
+def test_controls_reach_a_run_the_cli_trains(tmp_path):
+    """Pause, Resume and Stop from the studio work on a CLI run, through the run folder's request.json."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    run_dir = tmp_path / "cli-run"
+    env = {**os.environ, "STUDIO_RUNS_DIR": str(tmp_path), "STUDIO_DATA_DIR": str(tmp_path / "data")}
+    args = ["train", "--preset", "tiny", "--steps", "100000", "--log-every", "1", "--run-dir", str(run_dir)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio", *args, "--quiet"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        run = Run(run_dir)
+        wait_for(lambda: run.metrics_path.exists() and len(run.read_metrics()) > 3, what="CLI training")
+        jm = JobManager()
+        (summary,) = jm.runs(tmp_path)
+        assert summary.external and summary.state == "running"
+        jm.pause(str(run_dir))
+        wait_for(lambda: run.read_status()["state"] == "paused", what="paused by request")
+        n = len(run.read_metrics())
+        time.sleep(1.5)
+        assert len(run.read_metrics()) == n, "a paused CLI run takes no steps"
+        jm.resume(str(run_dir))
+        wait_for(lambda: len(run.read_metrics()) > n + 2, what="resumed by request")
+        jm.stop(str(run_dir))
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert "stopped" in out
+    st = run.read_status()
+    assert st["state"] == "stopped" and run.latest_checkpoint_step() == st["step"]
+    assert not run.request_path.exists()

@@ -261,7 +261,23 @@ class JobManager:
             raise StudioError("That run is not training in this studio session; resume it first.")
         return job
 
+    def _ask_other_process(self, run_id: str, action: str) -> bool:
+        """A run trained by another process (the CLI) gets ``action`` as a request it polls; False if
+        no live process trains it."""
+        if run_id in self._jobs:
+            return False
+        try:
+            run = Run.open(run_id)
+        except StudioError:
+            return False
+        if not run.status(self.live_ids()).external:
+            return False
+        run.request(action)
+        return True
+
     def pause(self, run_id: str) -> None:
+        if self._ask_other_process(run_id, "pause"):
+            return
         with self._lock:
             job = self._job(run_id)
             if not (job.state.can_pause or job.state is RunState.QUEUED):
@@ -272,6 +288,8 @@ class JobManager:
 
     def resume(self, run_id: str) -> None:
         """Unpause a paused job (to continue a finished or interrupted run, see ``resume_run``)."""
+        if self._ask_other_process(run_id, "resume"):
+            return
         with self._lock:
             job = self._job(run_id)
             if job.state is not RunState.PAUSED and job.run_event.is_set():
@@ -283,6 +301,8 @@ class JobManager:
 
     def stop(self, run_id: str) -> None:
         """Stop after the current step; the loop writes a final checkpoint and snapshot first."""
+        if self._ask_other_process(run_id, "stop"):
+            return
         with self._lock:
             job = self._job(run_id)
             if job.state is RunState.QUEUED:

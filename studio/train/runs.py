@@ -162,6 +162,30 @@ class Run:
             extra={k: v for k, v in st.items() if k not in known},
         )
 
+    # ---- requests to a run trained by another process (the CLI polls them) ------------------
+    REQUESTS = ("pause", "resume", "stop")
+
+    @property
+    def request_path(self) -> Path:
+        return self.path / "request.json"
+
+    def request(self, action: str) -> None:
+        """Ask the process training this run (e.g. the CLI in another terminal) to pause, resume or stop."""
+        if action not in self.REQUESTS:
+            raise StudioError(f"A run can be asked to {', '.join(self.REQUESTS)}, not '{action}'.")
+        atomic_write_json(self.request_path, {"action": action, "at": _dt.datetime.now().isoformat()})
+
+    def pending_request(self) -> str | None:
+        """The last request written for this run, if any (a missing or damaged file is none)."""
+        try:
+            action = json.loads(self.request_path.read_text()).get("action")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return action if action in self.REQUESTS else None
+
+    def clear_request(self) -> None:
+        self.request_path.unlink(missing_ok=True)
+
     # ---- metrics -------------------------------------------------------------
     @property
     def metrics_path(self) -> Path:
