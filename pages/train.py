@@ -101,7 +101,9 @@ def run_header(view: RunView) -> None:
     head = st.columns([4, 2])
     head[0].markdown(f"**{view.id}** &nbsp; {state_badge(view.state)}")
     if view.external:
-        head[1].caption("Trained by another process (the command line): Pause and Stop reach it through its run folder.")
+        head[1].caption(
+            "Trained by another process (the command line): Pause and Stop reach it through its run folder."
+        )
 
 
 @functools.lru_cache(maxsize=4)
