@@ -16,7 +16,7 @@ from studio.core.errors import StudioError
 from studio.core.images import enlarge, make_grid
 from ui import state
 from ui.common import use_app_navigation
-from ui.widgets import may_write, page_link
+from ui.widgets import may_write, page_link, passphrase_gate
 
 TRAIN_PAGE = Path(__file__).with_name("train.py")
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "zip"]
@@ -75,7 +75,9 @@ def builtin_section() -> None:
                 st.caption("Downloaded and kept on this machine: it works offline now.")
         else:
             st.markdown(f"{info.image_size}×{info.image_size} px · {kind} · not downloaded yet")
-            if st.button(f"Download {data.display_name(name)}", key=f"download_{name}", icon=":material/download:"):
+            if passphrase_gate("download") and st.button(
+                f"Download {data.display_name(name)}", key=f"download_{name}", icon=":material/download:"
+            ):
                 download(name)
     with right:
         if data.is_cached(name):
@@ -219,6 +221,8 @@ def upload_section() -> None:
         f"Upload pictures or a zip of pictures (PNG, JPEG, GIF, BMP, WebP; up to {data.MAX_UPLOAD_MB} MB "
         f"in total). You need at least {data.MIN_IMAGES}; a few hundred or more works better."
     )
+    if not passphrase_gate("upload"):
+        return
     uploads = st.file_uploader(
         "Images or a zip of images",
         type=UPLOAD_TYPES,

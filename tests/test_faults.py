@@ -126,3 +126,19 @@ def test_an_unwritable_runs_folder_is_one_sentence(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "access", lambda path, mode: False)  # root may write anywhere; pretend not
     with pytest.raises(StudioError, match=r"cannot write to .*, so it cannot start a run\. Check the folder"):
         check_room(tmp_path / "runs", "start a run")
+
+
+def test_saved_datasets_have_a_total_size_limit(tmp_path, monkeypatch):
+    import numpy as np
+    import pytest
+
+    from studio import data
+    from studio.core.errors import StudioError
+
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path / "data"))
+    rng = np.random.default_rng(0)
+    data.save_dataset("first", rng.integers(0, 255, (64, 32, 32, 3), dtype=np.uint8))
+    monkeypatch.setenv("STUDIO_MAX_DATA_MB", "0.25")
+    with pytest.raises(StudioError, match="over their limit of 0.25 MB. Delete a dataset"):
+        data.save_dataset("second", rng.integers(0, 255, (64, 32, 32, 3), dtype=np.uint8))
+    assert data.saved_dataset_dir("second") is None and data.saved_dataset_dir("first") is not None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,6 +71,30 @@ def may_write() -> bool:
     return not passphrase_set() or state.unlocked()
 
 
+# Wrong passphrases slow down, per browser session and per client address (a script opening new
+# sessions is still one address): after the 3rd miss, each try waits 2, 4, 8, … s (at most 5 min).
+FREE_TRIES, MAX_WAIT_S = 3, 300.0
+
+
+@st.cache_resource
+def _misses_by_address() -> dict:
+    """{client address: (misses, time of the last)} shared by every session of this server."""
+    return {}
+
+
+def _client() -> str:
+    try:
+        return str(st.context.ip_address or "local")
+    except Exception:  # noqa: BLE001 - older Streamlit or no request: one bucket for all
+        return "local"
+
+
+def _wait_left(misses: int, last: float) -> float:
+    if misses < FREE_TRIES:
+        return 0.0
+    return max(0.0, last + min(2.0 ** (misses - FREE_TRIES + 1), MAX_WAIT_S) - time.time())
+
+
 def passphrase_gate(where: str = "") -> bool:
     """True when no STUDIO_PASSPHRASE is set, or this session has entered it once; otherwise a small
     form asking for it. Viewers without it still see everything; only the controls that change things ask.
@@ -78,13 +103,23 @@ def passphrase_gate(where: str = "") -> bool:
     if not secret or state.unlocked():
         return True
     with st.form(f"unlock_{where}", border=True):
-        st.caption("This studio is shared: enter the passphrase to control training.")
+        st.caption("This studio is shared: enter the passphrase to change things here.")
         given = st.text_input("Passphrase", type="password", key=f"passphrase_{where}")
         if st.form_submit_button("Unlock"):
-            if hmac.compare_digest(given.encode(), secret.encode()):
+            book, client, ss = _misses_by_address(), _client(), st.session_state
+            mine = ss.get("_passphrase_misses", (0, 0.0))
+            theirs = book.get(client, (0, 0.0))
+            wait = max(_wait_left(*mine), _wait_left(*theirs))
+            if wait > 0:
+                st.error(f"Too many wrong passphrases: try again in {wait:.0f} s.")
+            elif hmac.compare_digest(given.encode(), secret.encode()):
                 state.unlock()
+                book.pop(client, None)
                 st.rerun()
             else:
+                now = time.time()
+                ss["_passphrase_misses"] = (mine[0] + 1, now)
+                book[client] = (theirs[0] + 1, now)
                 st.error("That passphrase is not right.")
     return False
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,6 +77,7 @@ def save_dataset(
         raise StudioError(f"The dataset folder '{safe}' is not a normal folder; remove it by hand.")
     buf = io.BytesIO()
     np.savez_compressed(buf, images=images)
+    _check_total(len(buf.getvalue()), replacing=folder)
     info = dict(meta or {})
     info.update(
         name=safe,
@@ -89,6 +91,28 @@ def save_dataset(
     atomic_write_bytes(folder / "images.npz", buf.getvalue())
     atomic_write_json(folder / "meta.json", info)
     return folder
+
+
+# What all saved datasets together may take on disk (a shared studio must not fill its server).
+MAX_DATA_MB = 10_000
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def _check_total(new_bytes: int, replacing: Path) -> None:
+    limit = float(os.environ.get("STUDIO_MAX_DATA_MB", MAX_DATA_MB))
+    root = datasets_dir()
+    held = _folder_bytes(root) if root.is_dir() else 0
+    if replacing.is_dir():
+        held -= _folder_bytes(replacing)
+    total = (held + new_bytes) / 2**20
+    if total > limit:
+        raise StudioError(
+            f"Saving this would make the studio's datasets take {total:,.0f} MB, over their limit of "
+            f"{limit:,g} MB. Delete a dataset you no longer need first."
+        )
 
 
 def delete_dataset(name: str) -> None:
