@@ -41,6 +41,9 @@ NEXT_STEPS = [
 ]
 
 
+CARDS = 12  # runs shown as cards (the newest); older ones are listed in a table
+
+
 def intro():
     st.title("GAN Studio")
     st.markdown(
@@ -123,10 +126,34 @@ def main():
             "Each can resume from its last checkpoint."
         )
         passphrase_gate("home")
+    shown = int(st.session_state.get("home_cards", CARDS))
     cols = st.columns(2)
-    for i, r in enumerate(rs):
+    for i, r in enumerate(rs[:shown]):
         with cols[i % 2]:
             run_card(r)
+    rest = rs[shown:]
+    if rest:
+        # Cards draw a picture each: a studio with hundreds of runs lists the older ones as a table.
+        st.caption(f"{len(rest):,} older run{'s' if len(rest) != 1 else ''}:")
+        st.dataframe(
+            [
+                {
+                    "Run": r.id,
+                    "Dataset": display_name(str(r.dataset)),
+                    "Model": r.model,
+                    "State": r.state.label,
+                    "Step": f"{r.step:,} / {r.steps:,}",
+                }
+                for r in rest
+            ],
+            hide_index=True,
+            key="home_older_runs",
+        )
+        st.button("Show more cards", key="home_more", on_click=_more_cards, icon=":material/expand_more:")
+
+
+def _more_cards() -> None:
+    st.session_state["home_cards"] = int(st.session_state.get("home_cards", CARDS)) + CARDS
 
 
 use_app_navigation()

@@ -15,7 +15,6 @@ last checkpoint (``resume_run``).
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import threading
 import time
@@ -26,10 +25,9 @@ from pathlib import Path
 from studio.core.errors import StudioError
 from studio.core.paths import check_room
 from studio.train.config import RunConfig, resume_settings
+from studio.train.metrics import History, MetricsTail
 from studio.train.runs import Run, list_runs
 from studio.train.state import JobStatus, RunState, RunSummary
-
-HISTORY = 20000  # metric rows kept in memory per job (the chart downsamples what it draws)
 
 
 @dataclass
@@ -41,7 +39,7 @@ class Job:
     state: RunState = RunState.QUEUED
     step: int = 0
     message: str = ""
-    metrics: collections.deque = field(default_factory=lambda: collections.deque(maxlen=HISTORY))
+    metrics: History = field(default_factory=History)  # bounded, evenly thinned over the whole run
     grid_path: Path | None = None
     grid_step: int | None = None
     images_per_s: float = 0.0
@@ -66,6 +64,7 @@ class JobManager:
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
         self._queue: list[str] = []
+        self._tails: dict[str, MetricsTail] = {}  # metrics.jsonl readers for runs watched from disk
 
     # ---- starting ---------------------------------------------------------------
     def start(self, cfg: RunConfig, run_dir: Path | str | None = None) -> str:
@@ -372,7 +371,7 @@ class JobManager:
                 grid_step=job.grid_step,
                 lr=dict(job.lr),
                 queue_position=(self._queue.index(run_id) + 1) if run_id in self._queue else 0,
-                metrics=list(job.metrics) if history else [],
+                metrics=job.metrics.snapshot() if history else [],
                 started=job.started,
                 first_grid_at=job.first_grid_at,
                 time_budget=job.time_budget,
@@ -393,6 +392,17 @@ class JobManager:
                 s = dataclasses.replace(s, state=st.state, step=st.step, message=st.message or s.message)
             out.append(s)
         return out
+
+    def metrics(self, run: Run) -> list[dict]:
+        """A run's logged rows (bounded, evenly thinned), reading only what was appended since the
+        last call: pages poll this every second for runs trained by another process."""
+        with self._lock:
+            tail = self._tails.get(str(run.path))
+            if tail is None:
+                if len(self._tails) > 64:  # runs looked at once and left: start over rather than grow
+                    self._tails.clear()
+                tail = self._tails[str(run.path)] = MetricsTail(run.metrics_path)
+        return tail.read()
 
     def wait(self, run_id: str, timeout: float | None = None) -> dict | None:
         """Block until the job ends (tests and scripts)."""

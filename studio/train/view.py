@@ -54,13 +54,18 @@ def _step_of(sample: Path) -> int:
     return int(sample.stem.split("_")[1])
 
 
+def _rows(manager, run: Run) -> list[dict]:
+    reader = getattr(manager, "metrics", None)  # JobManager.metrics reads incrementally
+    return reader(run) if reader is not None else run.read_metrics()
+
+
 def run_view(manager, run_id: str) -> RunView:
     """The run ``run_id`` now: live from ``manager`` (a JobManager) while its job is active, else from disk."""
     run = Run(Path(run_id)) if run_id.startswith("/") else Run.open(run_id)
     cfg = run.config
     live = manager.status(run_id)
     if live is not None and live.state.is_active:
-        rows = live.metrics or run.read_metrics()
+        rows = live.metrics or _rows(manager, run)
         grid, grid_step = live.grid_path, live.grid_step
         if grid is None and (latest := run.latest_sample()):  # resumed or forked: show where it stands
             grid, grid_step = latest, _step_of(latest)
@@ -68,7 +73,7 @@ def run_view(manager, run_id: str) -> RunView:
         ips, eta, lr, queue, external = live.images_per_s, live.eta_s, dict(live.lr), live.queue_position, False
     else:
         disk = run.status(manager.live_ids())
-        rows = run.read_metrics()
+        rows = _rows(manager, run)
         grid = run.latest_sample()
         grid_step = _step_of(grid) if grid else None
         state, step, total, message = disk.state, disk.step, cfg.steps, disk.message
