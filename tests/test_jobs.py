@@ -242,3 +242,33 @@ def test_controls_reach_a_run_the_cli_trains(tmp_path):
     st = run.read_status()
     assert st["state"] == "stopped" and run.latest_checkpoint_step() == st["step"]
     assert not run.request_path.exists()
+
+
+def test_two_starts_at_the_same_moment_make_one_run_and_one_queued(tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path))
+    jm = JobManager()
+    cfg = from_preset("tiny", steps=6, log_every=1, snapshot_every=3, checkpoint_every=3)
+    gate, ids, errors = threading.Barrier(2), [], []
+
+    def press_start():
+        gate.wait()
+        try:
+            ids.append(jm.start(cfg))
+        except Exception as e:  # noqa: BLE001 - the test reports it
+            errors.append(e)
+
+    threads = [threading.Thread(target=press_start) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and len(set(ids)) == 2, (ids, errors)
+    states = sorted(str(jm.status(i, False).state) for i in ids)
+    assert states.count("queued") == 1, states
+    assert sum(1 for i in ids if jm.status(i, False).state.is_training) <= 1, "never two trainings at once"
+    for i in ids:
+        assert jm.wait(i, 180).state == "completed"
+    folders = sorted(p.name for p in tmp_path.iterdir() if (p / "config.json").is_file())
+    assert sorted(ids) == folders, "one whole folder per run, none shared"

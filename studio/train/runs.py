@@ -47,6 +47,20 @@ def new_run_id(cfg: RunConfig, parent: Path | None = None) -> str:
     return rid
 
 
+def _reserve_folder(root: Path, rid: str) -> Path:
+    """Create a fresh run folder named ``rid`` (or ``rid-2``, ``rid-3``, …) atomically: two starts in
+    the same second never share a folder (mkdir either makes it or fails, never both)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        path = root / (rid if n == 1 else f"{rid}-{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise StudioError(f"Could not find a free folder name for a new run in {root}.")
+
+
 def _pid_alive(pid: int) -> bool:
     if not pid:
         return False
@@ -71,9 +85,14 @@ class Run:
     # ---- creation and lookup -------------------------------------------------
     @classmethod
     def create(cls, cfg: RunConfig, path: Path | str | None = None) -> "Run":
-        path = Path(path) if path else runs_dir() / new_run_id(cfg)
-        if (path / "config.json").exists():
-            raise StudioError(f"A run already exists in {path}. Use --resume to continue it, or pick another folder.")
+        if path:
+            path = Path(path)
+            if (path / "config.json").exists():
+                raise StudioError(
+                    f"A run already exists in {path}. Use --resume to continue it, or pick another folder."
+                )
+        else:
+            path = _reserve_folder(runs_dir(), new_run_id(cfg))
         for sub in ("checkpoints", "snapshots", "samples"):
             (path / sub).mkdir(parents=True, exist_ok=True)
         run = cls(path)
