@@ -224,6 +224,9 @@ def cmd_train(a) -> int:
                 f"There is already a run in {a.run_dir}. Add --resume to continue it, or choose another --run-dir."
             )
         cfg = from_preset(a.preset, **overrides)
+    from studio.train.devices import detect, resolve_precision
+
+    print(detect().line(resolve_precision(cfg.precision)), file=sys.stderr)  # the CLI's first line
     bar = _ProgressBar(cfg.steps, a.quiet)
     requests = _Requests()
     hooks = Hooks(

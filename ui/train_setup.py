@@ -13,7 +13,18 @@ import streamlit as st
 from studio import data
 from studio.core.errors import StudioError
 from studio.generate.latent import MAX_SEED
-from studio.train.config import LOSS_HELP, LOSSES, MODEL_HELP, MODELS, PRESET_HELP, PRESETS, RunConfig, from_preset
+from studio.train.config import (
+    LOSS_HELP,
+    LOSSES,
+    MODEL_HELP,
+    MODELS,
+    PRECISIONS,
+    PRESET_HELP,
+    PRESETS,
+    RunConfig,
+    from_preset,
+)
+from studio.train.devices import detect, precision_sentence, resolve_precision
 from ui import state
 from ui.common import job_manager
 from ui.widgets import passphrase_gate
@@ -179,9 +190,10 @@ def setup_form() -> RunConfig | None:
             )
             st.selectbox(
                 "Precision",
-                ["float32", "mixed_bfloat16", "mixed_float16"],
+                list(PRECISIONS),
                 key="train_precision",
-                help="mixed_bfloat16 is faster on recent Intel CPUs; mixed_float16 is for GPUs.",
+                help="auto picks what this machine computes fastest: mixed_float16 on GPUs, mixed_bfloat16 "
+                "on CPUs with native bfloat16, float32 otherwise.",
             )
             st.number_input("Checkpoint every (steps)", key="train_checkpoint_every", min_value=1, step=50)
         with a4:
@@ -214,6 +226,12 @@ def setup_form() -> RunConfig | None:
 
 def start_button(cfg: RunConfig | None):
     mgr = job_manager()
+    if cfg is not None:
+        devices = detect()
+        st.caption(
+            f"{devices.line(resolve_precision(cfg.precision, devices)).capitalize()}. "
+            f"{precision_sentence(cfg.precision, devices)}"
+        )
     busy = mgr.active_id()
     if busy:
         st.caption("Another run is training: a new one will wait its turn and start when that one ends.")

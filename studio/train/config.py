@@ -14,7 +14,7 @@ from studio.core.errors import StudioError
 
 MODELS = ("mlp", "dcgan", "sngan")
 LOSSES = ("ns", "minimax", "wgan-gp", "hinge")
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 UPDATES = ("simultaneous", "alternating")
 IMAGE_SIZES = (28, 32, 64, 128)
 
@@ -56,7 +56,7 @@ class RunConfig:
     grid_size: int = 8  # the fixed-noise grid is grid_size x grid_size
     seed: int = 0  # seeds weights, data order, fixed preview noise
     # --- speed ---
-    precision: str = "float32"  # float32, mixed_bfloat16 (CPUs with AMX), mixed_float16 (GPU)
+    precision: str = "auto"  # auto (resolved at start: train/devices.py), float32, mixed_bfloat16, mixed_float16
     xla: bool = False  # jit_compile the train step (measured: faster for mlp, not dcgan on CPU)
     # --- lineage ---
     parent: dict = field(default_factory=dict)  # {"run_id", "step"} when forked from another run
@@ -198,7 +198,7 @@ PRESETS: dict[str, dict] = {
         snapshot_every=500,
         checkpoint_every=1000,
         ema_decay=0.999,
-        precision="mixed_float16",
+        precision="auto",  # mixed_float16 on the GPU it wants; float32 if run on a CPU anyway
     ),
     # The classic: Goodfellow et al. 2014 style MLP GAN.
     "classic-mlp": dict(
@@ -290,6 +290,10 @@ def resume_settings(saved: RunConfig, *, flag=_flag, **requested) -> tuple[RunCo
             continue
         if name == "preset":
             old = saved.preset
+        elif name == "precision":
+            from studio.train.devices import resolve_precision
+
+            old, value = saved.precision, resolve_precision(value)
         elif not hasattr(saved, name):
             raise StudioError(f"'{name}' is not a setting of a run.")
         else:

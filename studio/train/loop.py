@@ -84,6 +84,9 @@ def select_strategy():
     """MirroredStrategy over every GPU when there are two or more; the default strategy otherwise."""
     import tensorflow as tf
 
+    from studio.train.devices import enable_memory_growth
+
+    enable_memory_growth()
     gpus = tf.config.list_logical_devices("GPU")
     if len(gpus) > 1:
         return tf.distribute.MirroredStrategy()
@@ -329,7 +332,10 @@ def prepare_config(cfg: RunConfig) -> RunConfig:
 
     cfg.validate()
     ds = load_dataset(cfg.dataset, cfg.image_size, None)
-    changes = {"channels": int(ds.images.shape[-1])}
+    from studio.train.devices import resolve_precision
+
+    # What the machine does best, recorded as what the run actually uses (never "auto" on disk).
+    changes = {"channels": int(ds.images.shape[-1]), "precision": resolve_precision(cfg.precision)}
     if cfg.conditional:
         if ds.labels is None or len(ds.class_names) < 2:
             raise StudioError(
@@ -409,6 +415,10 @@ def train_run(
     """
     hooks = hooks or Hooks()
     cfg = run.config
+    if cfg.precision == "auto":  # a run folder written by hand or by an older studio
+        from studio.train.devices import resolve_precision
+
+        cfg = cfg.replace(precision=resolve_precision(cfg.precision))
     try:
         cfg.validate()
         ds = _resolve_dataset(cfg)

@@ -30,8 +30,10 @@ def _keras():
 
 
 def _policy(cfg: RunConfig):
+    from studio.train.devices import resolve_precision
+
     keras = _keras()
-    return keras.DTypePolicy(cfg.precision)
+    return keras.DTypePolicy(resolve_precision(cfg.precision))
 
 
 def _num_ups(image_size: int) -> int:
