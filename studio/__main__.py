@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--snapshot-every", type=_positive_int)
     t.add_argument("--log-every", type=_positive_int)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument(
+        "--devices", help="mirror training over N devices, or a list such as GPU:0,GPU:1 (default: every GPU)"
+    )
 
     s = sub.add_parser("sample", help="generate images from a run's snapshot")
     s.add_argument("--run-dir", required=True)
@@ -226,7 +229,10 @@ def cmd_train(a) -> int:
         cfg = from_preset(a.preset, **overrides)
     from studio.train.devices import detect, resolve_precision
 
-    print(detect().line(resolve_precision(cfg.precision)), file=sys.stderr)  # the CLI's first line
+    line = detect().line(resolve_precision(cfg.precision))
+    if a.devices:
+        line += f", mirrored over {a.devices} device{'s' if a.devices != '1' else ''}"
+    print(line, file=sys.stderr)  # the CLI's first line
     bar = _ProgressBar(cfg.steps, a.quiet)
     requests = _Requests()
     hooks = Hooks(
@@ -238,7 +244,12 @@ def cmd_train(a) -> int:
     )
     t0 = time.time()
     try:
-        result = train(cfg, run_dir=a.run_dir, hooks=hooks, resume=a.resume, lr_from_config=lr_changed)
+        from studio.train.loop import select_strategy
+
+        strategy = select_strategy(a.devices)
+        result = train(
+            cfg, run_dir=a.run_dir, hooks=hooks, resume=a.resume, lr_from_config=lr_changed, strategy=strategy
+        )
     except KeyboardInterrupt:
         bar.close()
         print("Interrupted; resume with --resume from the last checkpoint.", file=sys.stderr)

@@ -80,17 +80,62 @@ def _scaled(opt, loss):
     return opt.scale_loss(loss) if hasattr(opt, "scale_loss") else loss
 
 
-def select_strategy():
-    """MirroredStrategy over every GPU when there are two or more; the default strategy otherwise."""
+def select_strategy(devices: str | None = None):
+    """The tf.distribute strategy for ``devices``.
+
+    None: MirroredStrategy over every GPU when there are two or more, the default strategy otherwise.
+    ``"N"``: mirror over N devices (N GPUs, or on a machine without GPUs N logical CPU devices, which
+    is how the distributed path is tested on a CPU). ``"GPU:0,GPU:1"`` / ``"CPU:0,CPU:1"``: those.
+    Logical CPU devices can only be made before TensorFlow starts its runtime, so call this first.
+    """
     import tensorflow as tf
 
     from studio.train.devices import enable_memory_growth
 
+    if devices is None:
+        enable_memory_growth()
+        gpus = tf.config.list_logical_devices("GPU")
+        if len(gpus) > 1:
+            return tf.distribute.MirroredStrategy()
+        return tf.distribute.get_strategy()
+    names = _device_names(str(devices))
+    cpus = [int(n.split(":")[1]) for n in names if n.startswith("CPU")]
+    if cpus and max(cpus) > 0:
+        (cpu,) = tf.config.list_physical_devices("CPU")[:1]
+        try:
+            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * (max(cpus) + 1))
+        except RuntimeError:
+            pass  # already initialised (a second run in this process): use what exists
     enable_memory_growth()
-    gpus = tf.config.list_logical_devices("GPU")
-    if len(gpus) > 1:
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.get_strategy()
+    have = {d.name.split("device:")[-1] for d in tf.config.list_logical_devices()}
+    missing = [n for n in names if n not in have]
+    if missing:
+        raise StudioError(f"This machine has no {', '.join(missing)}; it has {', '.join(sorted(have))}.")
+    return (
+        tf.distribute.MirroredStrategy([f"/{n}" for n in names])
+        if len(names) > 1
+        else tf.distribute.OneDeviceStrategy(f"/{names[0]}")
+    )
+
+
+def _device_names(spec: str) -> list[str]:
+    """'2' → ['GPU:0', 'GPU:1'] (or CPUs without GPUs); 'gpu:0, GPU:1' → ['GPU:0', 'GPU:1']."""
+    from studio.train.devices import detect
+
+    spec = spec.strip()
+    if spec.isdigit():
+        n = int(spec)
+        if n < 1:
+            raise StudioError("--devices needs at least 1 device.")
+        kind = "GPU" if detect().gpus else "CPU"
+        return [f"{kind}:{i}" for i in range(n)]
+    names = []
+    for part in spec.split(","):
+        kind, _, index = part.strip().upper().partition(":")
+        if kind not in ("GPU", "CPU") or not index.isdigit():
+            raise StudioError(f"'{part.strip()}' is not a device; write e.g. GPU:0,GPU:1 or CPU:0,CPU:1, or a count.")
+        names.append(f"{kind}:{int(index)}")
+    return names
 
 
 class GAN:
