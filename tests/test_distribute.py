@@ -79,3 +79,36 @@ def test_mirrored_bad_device_is_one_line(tmp_path):
         stdin=subprocess.DEVNULL,
     )
     assert r.returncode == 2 and "'TPU:0' is not a device" in r.stderr, r.stderr[-2000:]
+
+
+def test_distribute_mixed_float16_on_cpu_checkpoints_and_resumes_with_its_loss_scale(tmp_path):
+    """mixed_float16 on a CPU is slow but correct: its dynamic loss scale is checkpointed and restored."""
+    run = tmp_path / "fp16"
+    common = ["--preset", "tiny", "--precision", "mixed_float16", "--checkpoint-every", 4, "--log-every", 1]
+    _train(tmp_path, run, *common, "--steps", 4)
+    code = (
+        "import sys, tensorflow as tf\n"
+        "r = tf.train.load_checkpoint(sys.argv[1])\n"
+        "keys = sorted(k for k in r.get_variable_to_shape_map() if '/dynamic_scale/' in k or k.endswith"
+        "('step_counter/.ATTRIBUTES/VARIABLE_VALUE') and '/inner' not in k)\n"
+        "print(__import__('json').dumps({k.split('/')[1]: float(r.get_tensor(k)) for k in keys if 'opt_d' in k}))\n"
+    )
+
+    def loss_scale(step: int) -> dict:
+        probe = subprocess.run(
+            [sys.executable, "-c", code, str(run / "checkpoints" / f"ckpt-{step}")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert probe.returncode == 0, probe.stderr[-2000:]
+        return json.loads(probe.stdout.strip().splitlines()[-1])
+
+    first = loss_scale(4)
+    assert first["dynamic_scale"] > 1 and first["step_counter"] == 4, first
+    _train(tmp_path, run, "--resume", "--steps", 8)
+    assert loss_scale(8)["step_counter"] == 8, "the loss scale's counter went on from the checkpoint"
+    rows = _losses(run)
+    assert [s for s, *_ in rows] == list(range(1, 9))
+    assert all(abs(d) < 10 and abs(g) < 10 for _, d, g in rows)
+    assert json.loads((run / "config.json").read_text())["precision"] == "mixed_float16"
