@@ -22,8 +22,7 @@ from studio.generate.instrument import class_names
 from studio.generate.latent import MAX_SEED, seed_to_z, truncate
 from studio.train.runs import Run
 from ui import state
-from ui.charts import loss_spec
-from ui.checkpoint_panels import GRID_PX, LATENT_PX, TRAIN_PAGE, go_on, housekeeping, keep_valid, timelapse
+from ui.checkpoint_panels import GRID_PX, LATENT_PX, TRAIN_PAGE, go_on, housekeeping, keep_valid, loss_chart, timelapse
 from ui.common import runs, snapshot_bank, use_app_navigation
 from ui.components import filmstrip
 from ui.widgets import class_picker, page_link, passphrase_gate, run_picker, state_badge
@@ -58,32 +57,6 @@ def _latent_image(run: Run, step: int, z: np.ndarray, label: int | None) -> np.n
     return upscale(snapshot_bank(str(run.path)).image(int(step), z, label), LATENT_PX)
 
 
-_MARK = -987654321  # a step no run has: where the cached chart keeps its marker until a step is chosen
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _chart_base(run_path: str, stamp: tuple, probabilistic: bool) -> dict:
-    """The loss chart as a plain dict, built once per version of metrics.jsonl (building is the slow part)."""
-    rows = Run(Path(run_path)).read_metrics()
-    return loss_spec(rows, marker_step=_MARK, height=360, probabilistic=probabilistic)
-
-
-def loss_chart(run: Run, step: int) -> dict | None:
-    """The cached chart with its marker moved to ``step`` (a new dict: the cached one is shared)."""
-    try:
-        stat = run.metrics_path.stat()
-    except OSError:
-        return None
-    base = _chart_base(str(run.path), (stat.st_mtime_ns, stat.st_size), run.config.loss not in ("wgan-gp", "hinge"))
-    if not base.get("data") or not any(len(t.get("x", ())) for t in base["data"]):
-        return None
-    shapes = [
-        {**sh, "x0": step, "x1": step} if sh.get("x0") == _MARK else sh for sh in base["layout"].get("shapes", [])
-    ]
-    return {"data": base["data"], "layout": {**base["layout"], "shapes": shapes}}
-
-
-# ---- which latent to follow -------------------------------------------------------------------------
 def chosen_latent(cfg) -> tuple[np.ndarray, int | None, str]:
     """The latent held fixed across time: a seed typed here, or the point sent from Explore.
 

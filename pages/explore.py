@@ -31,8 +31,8 @@ from studio.train.runs import Run
 from ui import state
 from ui.common import runs, sampler, use_app_navigation
 from ui.components import latentpad, slider_groups
-from ui.explore_panels import IMAGE_PX, exports, generator_download, journeys, open_png
-from ui.widgets import class_picker, page_link, progress_bar, run_picker
+from ui.explore_panels import IMAGE_PX, exports, generator_download, journeys, no_runs, open_png
+from ui.widgets import class_picker, progress_bar, run_picker
 
 CHECKPOINTS_PAGE = "pages/checkpoints.py"
 PICTURE = "explore_picture"  # key of the picture fragment: slider callbacks rerun only it
@@ -114,20 +114,6 @@ def _directions(run_path: str, step: int, smp) -> Directions | None:
 def _strips(run_path: str, step: int, snapshot_hash: str, seed: int, psi: float, label, n: int, _dirs) -> list[bytes]:
     """Direction strips, cached on the seed (not on the slider values): moving a slider does not redraw them."""
     return Point(sampler(run_path, step), seed, psi, label, {}, _dirs).strips(n, STRIP_TILE_PX)
-
-
-def no_runs(any_runs: bool) -> None:
-    if any_runs:
-        st.info(
-            "None of your runs has saved a snapshot yet. The first one appears a few moments after "
-            "training starts; come back then to play with it."
-        )
-    else:
-        st.info(
-            "There is nothing to explore yet: train a generator first, then come back here to play with "
-            "what it learned."
-        )
-    page_link("pages/train.py", label="Go to the Train page", icon=":material/model_training:")
 
 
 # ---- the instrument (one fragment: slider moves rerun only the picture) ------------------------------

@@ -18,6 +18,7 @@ from studio.media.timelapse import timelapse_frames
 from studio.train.runs import Run
 from studio.train.state import RunSummary
 from ui import state
+from ui.charts import loss_spec
 from ui.common import clear_samplers, job_manager, snapshot_bank
 from ui.widgets import page_link, progress_bar, request
 
@@ -30,6 +31,35 @@ def keep_valid(key: str, options: list, default) -> None:
     """A widget's remembered value must be one of today's options (runs change; old snapshots get pruned)."""
     if st.session_state.get(key) not in options:
         st.session_state[key] = default
+
+
+# ---- the loss chart with a marker at the chosen step -------------------------------------------------
+_MARK = -987654321  # a step no run has: where the cached chart keeps its marker until a step is chosen
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _chart_base(run_path: str, stamp: tuple, probabilistic: bool) -> dict:
+    """The loss chart as a plain dict, built once per version of metrics.jsonl (building is the slow part)."""
+    rows = Run(Path(run_path)).read_metrics()
+    return loss_spec(rows, marker_step=_MARK, height=360, probabilistic=probabilistic)
+
+
+def loss_chart(run: Run, step: int) -> dict | None:
+    """The cached chart with its marker moved to ``step`` (a new dict: the cached one is shared)."""
+    try:
+        stat = run.metrics_path.stat()
+    except OSError:
+        return None
+    base = _chart_base(str(run.path), (stat.st_mtime_ns, stat.st_size), run.config.loss not in ("wgan-gp", "hinge"))
+    if not base.get("data") or not any(len(t.get("x", ())) for t in base["data"]):
+        return None
+    shapes = [
+        {**sh, "x0": step, "x1": step} if sh.get("x0") == _MARK else sh for sh in base["layout"].get("shapes", [])
+    ]
+    return {"data": base["data"], "layout": {**base["layout"], "shapes": shapes}}
+
+
+# ---- which latent to follow -------------------------------------------------------------------------
 
 
 # ---- timelapse ---------------------------------------------------------------------------------------

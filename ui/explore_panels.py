@@ -21,9 +21,24 @@ from studio.generate.recipe import Recipe, png_with_recipe, read_png, regenerate
 from studio.media.journeys import along_direction, between_seeds, make_journey
 from ui import state
 from ui.common import sampler
-from ui.widgets import progress_bar, request
+from ui.widgets import page_link, progress_bar, request
 
 IMAGE_PX = 256  # pictures are enlarged (whole factor, nearest neighbour) to about this
+
+
+# ---- nothing to explore yet ---------------------------------------------------------------------------
+def no_runs(any_runs: bool) -> None:
+    if any_runs:
+        st.info(
+            "None of your runs has saved a snapshot yet. The first one appears a few moments after "
+            "training starts; come back then to play with it."
+        )
+    else:
+        st.info(
+            "There is nothing to explore yet: train a generator first, then come back here to play with "
+            "what it learned."
+        )
+    page_link("pages/train.py", label="Go to the Train page", icon=":material/model_training:")
 
 
 # ---- downloads and the hand-over to Checkpoints ----------------------------------------------------
