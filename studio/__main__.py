@@ -151,11 +151,14 @@ class _Requests:
     Read at most twice a second: a stat and a tiny read, nothing a training step notices.
     """
 
-    def __init__(self):
+    def __init__(self, first_line: str = ""):
         self.run, self.next_look, self.last = None, 0.0, None
+        self.first_line = first_line  # what it trains on: said once the run is ready (a mistake stays one line)
 
     def on_start(self, run, step):
         self.run = run
+        if self.first_line:
+            print(self.first_line, file=sys.stderr)
         run.clear_request()  # a request left from an earlier session is not for this one
         print(f"Run {run.path}  starting at step {step}", file=sys.stderr)
 
@@ -232,9 +235,8 @@ def cmd_train(a) -> int:
     line = detect().line(resolve_precision(cfg.precision))
     if a.devices:
         line += f", mirrored over {a.devices} device{'s' if a.devices != '1' else ''}"
-    print(line, file=sys.stderr)  # the CLI's first line
     bar = _ProgressBar(cfg.steps, a.quiet)
-    requests = _Requests()
+    requests = _Requests(first_line=line)
     hooks = Hooks(
         on_progress=bar.update,
         on_start=requests.on_start,
