@@ -3,10 +3,11 @@
 //
 //   node tests/js/webgen_node.mjs job.json   → one JSON object on stdout
 //
-// job: {gen, vendor, backends: ["cpu", "wasm"], models: [{spec, weights, cases}]}, where a case is
-// {seed, psi, values, label} or {z: [...], label}. Answers, per model: {z: [base64 float32 ...],
-// backends: {name: {pixels: [base64 uint8 ...], check, ms}}}. Models without "weights" only get
-// their latents (the seed → z tests).
+// job: {gen, vendor, backends: ["cpu", "wasm"], models: [{spec, weights, cases}], calls}, where a
+// case is {seed, psi, values, label} or {z: [...], label}. Answers, per model: {z: [base64 float32
+// ...], backends: {name: {pixels: [base64 uint8 ...], check, ms}}}. Models without "weights" only
+// get their latents (the seed → z tests). calls: [[function name, ...arguments]] of gen.js's
+// exports, answered in "calls" (typed arrays as base64).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
@@ -37,9 +38,13 @@ function loadTF(vendor) {
   return tf;
 }
 
-const out = { models: [] };
+const out = { models: [], calls: [] };
+for (const [fn, ...args] of job.calls || []) {
+  const v = await gen[fn](...args);
+  out.calls.push(ArrayBuffer.isView(v) ? b64(v) : v);
+}
 const tf = job.vendor ? loadTF(job.vendor) : null;
-for (const m of job.models) {
+for (const m of job.models || []) {
   const spec = JSON.parse(readFileSync(m.spec, "utf8"));
   const zs = m.cases.map((c) => (c.z ? Float32Array.from(c.z) : gen.latentFor(spec, c)));
   const res = { z: zs.map(b64), backends: {} };
