@@ -216,10 +216,13 @@ def _pack(tensors: list[np.ndarray], dtype: str) -> tuple[bytes, list[dict]]:
 
 
 def _why_server_only(sampler) -> str | None:
+    from studio.train.devices import resolve_precision
+
     cfg = sampler.cfg
-    if cfg.precision != "float32" and not sampler.fast_path:
+    precision = resolve_precision(cfg.precision)
+    if precision != "float32" and not sampler.fast_path:
         return (
-            f"This {cfg.model} generator computes in {cfg.precision.replace('mixed_', '')} on the server, "
+            f"This {cfg.model} generator computes in {precision.replace('mixed_', '')} on the server, "
             "which the browser cannot match exactly, so it draws on the server."
         )
     return None
