@@ -115,3 +115,10 @@ def truncate_quality(run_path: Path | str, max_step: int) -> None:
         return
     rows = [r for r in read_rows(run_path) if r.step <= max_step]
     atomic_write_text(path, "".join(r.to_json() + "\n" for r in rows))
+
+
+def copy_rows(src_run_path: Path | str, dst_run_path: Path | str, max_step: int) -> None:
+    """A fork's quality history: its parent's rows up to the step it forks at."""
+    rows = [r for r in read_rows(src_run_path) if r.step <= max_step]
+    if rows:
+        atomic_write_text(quality_path(dst_run_path), "".join(r.to_json() + "\n" for r in rows))

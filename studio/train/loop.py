@@ -617,5 +617,8 @@ def fork_run(
                 shutil.copy2(source.sample_path(s), new.sample_path(s))
     rows = [r for r in source.read_metrics() if r.get("step", 0) <= step]
     atomic_write_text(new.metrics_path, "".join(json.dumps(r) + "\n" for r in rows))
+    from studio.quality.store import copy_rows
+
+    copy_rows(source.path, new.path, step)
     new.write_status("stopped", step, f"Forked from {source.id} at step {step}; resume it to train.")
     return new
