@@ -1,4 +1,4 @@
-"""Headless CLI: ``python -m studio train|sample|export|runs``.
+"""Headless CLI: ``python -m studio train|sample|export|metrics|runs``.
 
 Drives the same engine and the same run folders as the browser studio. A person's mistake (unknown
 dataset, missing run, bad number) exits with code 2 and one line; no traceback.
@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--checkpoint-every", type=_positive_int)
     t.add_argument("--snapshot-every", type=_positive_int)
     t.add_argument("--log-every", type=_positive_int)
+    t.add_argument(
+        "--no-quality",
+        dest="quality",
+        action="store_false",
+        default=None,
+        help="no quality scoring of snapshots and no held-out pictures (train on every picture)",
+    )
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument(
         "--devices", help="mirror training over N devices, or a list such as GPU:0,GPU:1 (default: every GPU)"
@@ -100,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--run-dir", required=True)
     e.add_argument("--snapshot", default="latest")
     e.add_argument("--out", required=True)
+
+    q = sub.add_parser("metrics", help="score every snapshot of a run into its quality.jsonl (skips scored ones)")
+    q.add_argument("--run-dir", required=True)
+    q.add_argument("--quiet", action="store_true", help="no progress bar")
 
     r = sub.add_parser("runs", help="list runs")
     r.add_argument("--runs-dir", help="folder of runs (default: runs/ or $STUDIO_RUNS_DIR)")
@@ -213,6 +224,7 @@ def cmd_train(a) -> int:
         checkpoint_every=a.checkpoint_every,
         snapshot_every=a.snapshot_every,
         log_every=a.log_every,
+        quality=a.quality,
     )
     if a.resume:
         if not a.run_dir:
@@ -301,6 +313,26 @@ def cmd_export(a) -> int:
     return 0
 
 
+def cmd_metrics(a) -> int:
+    from studio.quality import alerts_for, best_snapshot, score_run
+
+    def bar(fraction: float, text: str):
+        if not a.quiet:
+            end = "\r" if sys.stderr.isatty() and fraction < 1 else "\n"
+            sys.stderr.write(f"[{'#' * int(fraction * 24):<24}] {text}{end}")
+            sys.stderr.flush()
+
+    rows = score_run(a.run_dir, progress=bar)
+    for r in rows:
+        print(f"step {r.step:>7}  KID {r.kid:.4f} ± {r.kid_se:.4f}  precision {r.precision:.2f}  recall {r.recall:.2f}")
+    best = best_snapshot(a.run_dir)
+    if best is not None:
+        print(f"Best snapshot: step {best.step} (KID {best.kid:.4f}, features: {best.features})")
+    for alert in alerts_for(a.run_dir):
+        print(f"{alert.title}: {alert.message}")
+    return 0
+
+
 def cmd_runs(a) -> int:
     from studio.train.runs import list_runs
 
@@ -330,7 +362,13 @@ def main(argv=None) -> int:
 
         quiet_native_stderr()
     try:
-        return {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "runs": cmd_runs}[a.command](a)
+        return {
+            "train": cmd_train,
+            "sample": cmd_sample,
+            "export": cmd_export,
+            "metrics": cmd_metrics,
+            "runs": cmd_runs,
+        }[a.command](a)
     except StudioError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 
 The CLI trains in a subprocess; once its first checkpoint exists it is killed -9 mid-training. A
 new process resumes the run: the step count continues from that checkpoint, every line of
-metrics.jsonl parses, every snapshot and sample loads, and no temp file is left behind.
+metrics.jsonl and quality.jsonl parses, every snapshot and sample loads, and no temp file is left behind.
 """
 
 from __future__ import annotations
@@ -109,6 +109,12 @@ def test_sigkill_mid_training_then_resume(tmp_path):
     assert all(b >= a for a, b in zip(times, times[1:])), "wall time keeps counting across the restart"
     assert json.loads((run_dir / "status.json").read_text())["state"] == "completed"
     assert int((run_dir / "checkpoints" / "checkpoint").read_text().split('"')[1].split("-")[1]) == target
+
+    # quality.jsonl (studio/quality) came through the kill too: the resume rewrote it up to the
+    # checkpoint, every line parses, no step is scored twice, and the final snapshot is scored.
+    quality = [json.loads(ln) for ln in (run_dir / "quality.jsonl").read_text().splitlines()]
+    q_steps = [r["step"] for r in quality]
+    assert len(q_steps) == len(set(q_steps)) and target in q_steps and max(q_steps) == target
 
     for p in (run_dir / "samples").glob("*.png"):
         with Image.open(p) as im:

@@ -347,6 +347,10 @@ def test_fork_copies_the_timeline_up_to_the_step_and_trains_on_with_new_rates(ti
     assert new.snapshot_steps() == [0, 10, 20]
     assert [r["step"] for r in new.read_metrics()][-1] == 20
     assert new.read_status()["state"] == "stopped"
+    from studio.quality import quality_history
+
+    parent_q = [r.step for r in quality_history(tiny_run) if r.step <= 20]
+    assert [r.step for r in quality_history(new)] == parent_q  # the quality curve forks along
     # The source is untouched.
     assert tiny_run.checkpoint_steps() == [10, 20, 30] and tiny_run.snapshot_steps()[-1] == 30
 

@@ -17,6 +17,9 @@ LOSSES = ("ns", "minimax", "wgan-gp", "hinge")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 UPDATES = ("simultaneous", "alternating")
 IMAGE_SIZES = (28, 32, 64, 128)
+# Fields added after runs were already on disk, with the value that makes such a run's saved config
+# mean what it meant when it started: a run from before the held-out split trained on every picture.
+ABSENT_IN_SAVED = {"holdout": 0.0}
 
 
 @dataclass
@@ -58,6 +61,9 @@ class RunConfig:
     # --- speed ---
     precision: str = "auto"  # auto (resolved at start: train/devices.py), float32, mixed_bfloat16, mixed_float16
     xla: bool = False  # jit_compile the train step (measured: faster for mlp, not dcgan on CPU)
+    # --- health (studio/quality) ---
+    quality: bool = True  # score each snapshot in the background (KID, precision/recall, ...)
+    holdout: float = 0.1  # share of the pictures never trained on (sets under 250 pictures keep all)
     # --- lineage ---
     parent: dict = field(default_factory=dict)  # {"run_id", "step"} when forked from another run
     preset: str = ""  # the preset this config started from, for display
@@ -102,6 +108,8 @@ class RunConfig:
                 bad(f"Learning rate {name} must be between 0 and 1, not {v!r}.")
         if not 0 <= self.ema_decay < 1:
             bad("EMA decay must be at least 0 and below 1.")
+        if not (isinstance(self.holdout, (int, float)) and 0 <= self.holdout <= 0.5):
+            bad(f"The held-out share must be between 0 and 0.5, not {self.holdout!r}.")
         if self.time_budget < 0:
             bad("The time budget cannot be negative.")
         if self.diffaugment:
@@ -123,7 +131,7 @@ class RunConfig:
 
     @classmethod
     def from_json(cls, text: str) -> "RunConfig":
-        return cls.from_dict(json.loads(text))
+        return cls.from_dict({**ABSENT_IN_SAVED, **json.loads(text)})
 
     def replace(self, **changes) -> "RunConfig":
         return dataclasses.replace(self, **changes)

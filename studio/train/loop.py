@@ -544,10 +544,15 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
     import tensorflow as tf
 
     from studio.data import make_pipeline
+    from studio.quality.monitor import start_monitor, training_split
 
+    # Health (studio/quality): a held-out share the run never trains on, and a background monitor
+    # that scores each snapshot into quality.jsonl (None when the run's config turns it off).
+    split = training_split(cfg, ds)
+    monitor = start_monitor(run, cfg, split, step)
     # A resumed run reseeds its data order by the step it resumes from: deterministic given the
     # same resume points, without checkpointing the shuffle buffer (which would hold images).
-    pipeline = make_pipeline(ds, cfg.batch_size * cfg.n_critic, seed=cfg.seed + step)
+    pipeline = make_pipeline(split.train, cfg.batch_size * cfg.n_critic, seed=cfg.seed + step)
     batches = iter(
         gan.strategy.experimental_distribute_dataset(pipeline) if gan.strategy.num_replicas_in_sync > 1 else pipeline
     )
@@ -561,6 +566,8 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
     if step == 0:
         _write_snapshot(gan, run, 0)
         hooks.on_snapshot(0, _write_grid(gan, run, 0, z_fixed, y_fixed))
+        if monitor:
+            monitor.snapshot(0, gan.D)
 
     session_start = time.perf_counter()
     paused_total = 0.0
@@ -580,6 +587,8 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
         path = _write_grid(gan, run, step, z_fixed, y_fixed)
         run.prune_snapshots(cfg.max_snapshots, cfg.snapshot_every)
         hooks.on_snapshot(step, path)
+        if monitor:
+            monitor.snapshot(step, gan.D)
 
     while step < cfg.steps:
         if hooks.should_stop():
@@ -669,6 +678,8 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
             checkpoint()
         if step not in run.snapshot_steps():
             snapshot()
+    if monitor:
+        monitor.close()  # the snapshots still waiting are scored before the run says it finished
     writer.flush()
     writer.close()
     run.write_status(state, step, message)
@@ -710,5 +721,8 @@ def fork_run(
                 shutil.copy2(source.sample_path(s), new.sample_path(s))
     rows = [r for r in source.read_metrics() if r.get("step", 0) <= step]
     atomic_write_text(new.metrics_path, "".join(json.dumps(r) + "\n" for r in rows))
+    from studio.quality.store import copy_rows
+
+    copy_rows(source.path, new.path, step)
     new.write_status(RunState.STOPPED, step, f"Forked from {source.id} at step {step}; resume it to train.")
     return new

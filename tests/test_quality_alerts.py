@@ -1,0 +1,122 @@
+"""Health alerts fired by constructed histories, and silent on a healthy one."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from studio.quality.alerts import AlertKind, health_alerts
+from studio.quality.store import QualityRow
+
+
+def _history(n=12, **series):
+    """Quality rows every 100 steps; ``series`` maps a field to a list (or a function of i)."""
+    rows = []
+    for i in range(n):
+        values = dict(
+            kid=1.0 / (i + 1),
+            kid_se=0.01,
+            precision=min(0.8, 0.1 * i),
+            recall=min(0.7, 0.08 * i),
+            density=0.9,
+            coverage=min(0.8, 0.1 * i),
+            duplicates=0.0,
+            r_t=0.4,
+            d_gap_auc=0.52,
+            ct=0.5,
+        )
+        for k, v in series.items():
+            values[k] = v(i) if callable(v) else v[i] if isinstance(v, list) else v
+        rows.append(QualityRow(step=100 * i, features="digitnet", **values))
+    return rows
+
+
+def _losses(n=200, g=lambda i: 1.0, d=lambda i: 1.2, seed=0):
+    rng = np.random.default_rng(seed)
+    return [
+        {"step": 10 * i, "g_loss": g(i) + 0.1 * rng.normal(), "d_loss": d(i) + 0.05 * rng.normal()} for i in range(n)
+    ]
+
+
+def _kinds(alerts):
+    return [a.kind for a in alerts]
+
+
+def test_a_healthy_history_raises_nothing():
+    assert health_alerts(_history(), _losses()) == []
+    assert health_alerts([], []) == []
+    assert health_alerts(_history(2), _losses(5)) == []  # too early to judge anything
+
+
+def test_recall_falling_to_half_its_best_is_collapse():
+    recall = [0.1, 0.3, 0.5, 0.6, 0.6, 0.55, 0.5, 0.4, 0.35, 0.3, 0.2, 0.15]
+    [a] = health_alerts(_history(recall=recall), _losses())
+    assert a.kind is AlertKind.COLLAPSE and "collapsing" in a.title
+    assert a.step == 1100 and "0.15" in a.message
+    assert {x.key for x in a.actions} >= {"lower_lrs", "wgan_gp"}
+
+
+def test_one_bad_snapshot_is_not_collapse():
+    recall = [0.1, 0.3, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.1]
+    assert health_alerts(_history(recall=recall)) == []
+
+
+def test_near_twins_in_the_grid_are_collapse():
+    dup = [0.0] * 10 + [0.4, 0.5]
+    [a] = health_alerts(_history(duplicates=dup))
+    assert a.kind is AlertKind.COLLAPSE and "near-twin" in a.message
+
+
+def test_d_sure_of_training_pictures_and_not_of_held_out_ones_is_memorising():
+    r_t = [0.3] * 10 + [0.75, 0.8]
+    auc = [0.5] * 10 + [0.7, 0.74]
+    [a] = health_alerts(_history(r_t=r_t, d_gap_auc=auc))
+    assert a.kind is AlertKind.MEMORISING
+    assert {x.key for x in a.actions} == {"augment", "more_data", "lower_lr_d"}
+    # r_t high while D scores held-out pictures alike: confident, not memorising.
+    assert health_alerts(_history(r_t=r_t, d_gap_auc=0.5)) == []
+
+
+def test_without_a_held_out_split_r_t_near_one_is_memorising():
+    r_t = [0.5] * 10 + [0.95, 0.97]
+    [a] = health_alerts(_history(r_t=r_t, d_gap_auc=None, ct=None))
+    assert a.kind is AlertKind.MEMORISING and "0.97" in a.message
+
+
+def test_generated_pictures_closer_to_training_than_new_ones_is_copying():
+    ct = [0.5] * 10 + [-4.0, -6.0]
+    [a] = health_alerts(_history(ct=ct))
+    assert a.kind is AlertKind.MEMORISING and "copying" in a.title
+
+
+def test_kid_not_improving_for_many_snapshots_is_a_plateau_naming_the_best_step():
+    kid = [1.0, 0.5, 0.3, 0.2, 0.25, 0.22, 0.24, 0.21, 0.23, 0.26, 0.22, 0.24]
+    [a] = health_alerts(_history(kid=kid))
+    assert a.kind is AlertKind.PLATEAU and a.best_step == 300
+    assert "best snapshot is step 300" in a.message and "learned what it can" in a.title
+
+
+def test_a_generator_loss_climbing_while_d_wins_is_divergence():
+    g = lambda i: 1.0 if i < 150 else 1.0 + (i - 150) * 0.3  # noqa: E731
+    d = lambda i: 1.2 if i < 150 else 0.02  # noqa: E731
+    [a] = health_alerts(_history(), _losses(g=g, d=d))
+    assert a.kind is AlertKind.UNSTABLE and "diverging" in a.title
+    assert {x.key for x in a.actions} == {"lower_lrs", "wgan_gp"}
+
+
+def test_swinging_losses_are_oscillation():
+    g = lambda i: 1.0 if i < 150 else (0.2 if i % 2 else 4.0)  # noqa: E731
+    [a] = health_alerts(_history(), _losses(g=g))
+    assert a.kind is AlertKind.UNSTABLE and "oscillating" in a.title
+
+
+def test_alerts_are_frozen_and_say_what_to_do():
+    import dataclasses
+
+    [a] = health_alerts(_history(ct=[0.5] * 10 + [-4.0, -6.0]))
+    assert dataclasses.is_dataclass(a) and a.message and a.actions
+    try:
+        a.title = "x"
+    except dataclasses.FrozenInstanceError:
+        pass
+    else:
+        raise AssertionError("an Alert must be frozen")
