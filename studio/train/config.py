@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, fields
 
 from studio.core.errors import StudioError
 
-MODELS = ("mlp", "dcgan", "sngan")
+MODELS = ("mlp", "dcgan", "sngan", "fastgan")
+ADA_MODES = ("auto", "on", "off")
 LOSSES = ("ns", "minimax", "wgan-gp", "hinge")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 UPDATES = ("simultaneous", "alternating")
@@ -31,8 +32,15 @@ class RunConfig:
     conditional: bool = False  # feed class labels to G and D (needs a labelled dataset)
     num_classes: int = 0  # filled in from the dataset at start; 0 = unlabelled
     diffaugment: str = ""  # "" = off, else comma list of color,translation,cutout (Zhao et al. 2020)
+    ada: str = "auto"  # adaptive augmentation (Karras et al. 2020): on, off, or auto = on below
+    # ADA_AUTO_BELOW images (resolved when the run is created; config.json records on/off).
+    # On: the DiffAugment ops (the diffaugment policy, or all three if it is empty) + x-flip,
+    # each applied per picture with a probability p that ADA tunes.
+    ada_target: float = 0.6  # ADA's target for r_t = E[sign(D(real))]: above it, p rises
+    ada_kimg: float = 500.0  # thousands of images for p to go from 0 to 1 at full speed
     # --- model ---
-    model: str = "dcgan"  # mlp (classic Goodfellow MLP GAN), dcgan, sngan (dcgan G + spectral-norm D)
+    model: str = "dcgan"  # mlp (classic Goodfellow MLP GAN), dcgan, sngan (dcgan G + spectral-norm D),
+    # fastgan (Liu et al. 2021: skip-layer excitation, self-supervised D; for few pictures)
     base_filters: int = 64  # width of the conv nets: channels of the last G / first D conv layer
     z_dim: int = 100  # latent size
     # --- objective and optimisation ---
@@ -49,6 +57,10 @@ class RunConfig:
     # (Goodfellow et al. 2014, Algorithm 1). n_critic > 1 always alternates.
     gp_weight: float = 10.0  # gradient penalty weight lambda for wgan-gp (Gulrajani et al. 2017)
     ema_decay: float = 0.999  # decay of the EMA copy of G that every sample uses; 0 = no averaging
+    ema_kimg: float = 0.0  # >0: the EMA's half-life in thousands of images instead of ema_decay
+    # (StyleGAN2-ADA's ema_kimg), so it means the same at every batch size
+    ema_rampup: float = 0.0  # >0: the half-life is at most this fraction of the images seen so far
+    # (StyleGAN2-ADA's ema_rampup, 0.05): short runs are not dragged back to their first steps
     # --- length and bookkeeping ---
     steps: int = 2000  # total G steps of the run (resume continues up to this number)
     time_budget: float = 0.0  # seconds of training per session; 0 = no limit
@@ -66,6 +78,9 @@ class RunConfig:
     holdout: float = 0.1  # share of the pictures never trained on (sets under 250 pictures keep all)
     # --- lineage ---
     parent: dict = field(default_factory=dict)  # {"run_id", "step"} when forked from another run
+    init_from: dict = field(default_factory=dict)  # {"run_id", "path", "step", "source"} when the
+    # starting weights came from another run (source: "checkpoint" = G, D and G-EMA; "snapshot" = G-EMA)
+    freeze_d: int = 0  # FreezeD (Mo et al. 2020): D's first N blocks keep their starting weights
     preset: str = ""  # the preset this config started from, for display
 
     # ------------------------------------------------------------------
@@ -85,6 +100,20 @@ class RunConfig:
             bad(f"The {self.model} model makes 32, 64 or 128 pixel images, not {self.image_size}.")
         if self.model == "mlp" and not 8 <= self.image_size <= 128:
             bad("The MLP model takes image sizes from 8 to 128 pixels.")
+        if self.model == "fastgan" and self.conditional:
+            bad("The fastgan model is not conditional; turn 'conditional' off or pick dcgan or sngan.")
+        if self.ada not in ADA_MODES:
+            bad(f"Adaptive augmentation must be one of {', '.join(ADA_MODES)}, not {self.ada!r}.")
+        if not 0 < self.ada_target < 1:
+            bad("The ADA target must be between 0 and 1 (0.6 is the paper's).")
+        if not self.ada_kimg > 0:
+            bad("ADA's speed (ada_kimg) must be above 0.")
+        if self.ema_kimg < 0 or self.ema_rampup < 0:
+            bad("The EMA half-life and its ramp-up cannot be negative.")
+        if not isinstance(self.freeze_d, int) or isinstance(self.freeze_d, bool) or self.freeze_d < 0:
+            bad(f"The number of frozen judge blocks must be a whole number of 0 or more, not {self.freeze_d!r}.")
+        if self.freeze_d and not self.init_from:
+            bad("Freezing the judge's first blocks only makes sense when starting from another run's weights.")
         if self.channels not in (1, 3):
             bad("Images must be grayscale (1 channel) or colour (3 channels).")
         for name in (
@@ -142,6 +171,7 @@ MODEL_HELP = {
     "mlp": "Classic MLP GAN (2014): small fully-connected networks. Fast, blurry, historic.",
     "dcgan": "DCGAN: convolutional networks that draw images. The sensible default.",
     "sngan": "DCGAN with a spectrally-normalised judge: steadier training, pairs with the hinge loss.",
+    "fastgan": "FastGAN: made for a few hundred to a few thousand pictures of your own; learns shapes fast.",
 }
 LOSS_HELP = {
     "ns": "Non-saturating: the standard GAN game, with a generator that keeps learning early on.",
@@ -153,6 +183,25 @@ LOSS_HELP = {
 
 # Named starting points. Flags or widgets given beside a preset override its values.
 PRESETS: dict[str, dict] = {
+    # Chosen from the dataset, the picture size and the machine (train/auto.py); these are its
+    # choices for 1,000 pictures at 64 px on a 2-core CPU, used when no dataset is known yet.
+    "auto": dict(
+        model="fastgan",
+        loss="hinge",
+        image_size=64,
+        base_filters=16,
+        z_dim=128,
+        batch_size=16,
+        beta1=0.5,
+        beta2=0.999,
+        ada="on",
+        ada_kimg=100.0,
+        ema_kimg=5.0,
+        ema_rampup=0.05,
+        steps=20000,
+        snapshot_every=300,
+        checkpoint_every=1000,
+    ),
     # A handful of seconds: for tests, demos of the controls, and checking a dataset works.
     "tiny": dict(
         model="dcgan",
@@ -240,6 +289,7 @@ PRESETS: dict[str, dict] = {
 }
 
 PRESET_HELP = {
+    "auto": "Chosen for your pictures and this computer: model, width, batch, augmentation and pace.",
     "tiny": "A few seconds of training: for trying the controls, not for pretty pictures.",
     "quick-sketch": "About two minutes on a laptop; digits become recognisable.",
     "balanced": "A sound default for a longer session on a laptop.",
@@ -247,6 +297,8 @@ PRESET_HELP = {
     "classic-mlp": "The original fully-connected GAN from 2014, for comparison.",
     "wgan-gp": "Wasserstein GAN with gradient penalty: stable, slower per step.",
 }
+
+DEFAULT_PRESET = "auto"  # what a new run starts from (the Train page's first choice, the CLI's default)
 
 # Loss-specific defaults applied when a person picks the loss without a preset that sets them.
 LOSS_DEFAULTS = {
@@ -256,14 +308,23 @@ LOSS_DEFAULTS = {
 
 
 def from_preset(name: str | None = None, **overrides) -> RunConfig:
-    """A RunConfig from a preset name (or the defaults), with ``overrides`` (None values ignored)."""
+    """A RunConfig from a preset name (or the defaults), with ``overrides`` (None values ignored).
+
+    ``auto`` with a ``dataset`` among the overrides looks at that dataset and this machine
+    (train/auto.py); without one it gives its choices for 1,000 pictures at 64 px on 2 CPU cores.
+    """
     values: dict = {}
+    given = {k: v for k, v in overrides.items() if v is not None}
     if name:
         if name not in PRESETS:
             raise StudioError(f"Unknown preset '{name}'. Choose one of: {', '.join(PRESETS)}.")
         values.update(PRESETS[name])
+        if name == "auto" and "dataset" in given:
+            # The dataset is known: let auto look at it (its size) and at the machine.
+            from studio.train.auto import auto_choice
+
+            values.update(auto_choice(given["dataset"], given.get("image_size")).values)
         values["preset"] = name
-    given = {k: v for k, v in overrides.items() if v is not None}
     values.update(given)
     # Optimiser settings a loss needs (n_critic 5 for wgan-gp, Adam betas), unless set explicitly.
     loss = values.get("loss", RunConfig.loss)

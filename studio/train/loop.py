@@ -41,9 +41,11 @@ from studio.core.paths import (
     runs_dir,
 )
 from studio.generate.latent import fixed_labels, fixed_noise
+from studio.train import ada as ada_mod
 from studio.train import losses as losses_mod
+from studio.train.ada import AdaState
 from studio.train.config import RunConfig, resume_settings
-from studio.train.models import build_discriminator, build_generator
+from studio.train.models import build_discriminator_parts, build_generator
 from studio.train.runs import Run, step_name
 from studio.train.state import RunState
 
@@ -78,6 +80,32 @@ class TrainResult:
 def _scaled(opt, loss):
     """The loss as the optimizer wants it differentiated (scaled up under mixed_float16's loss scaling)."""
     return opt.scale_loss(loss) if hasattr(opt, "scale_loss") else loss
+
+
+def _per_picture(t):
+    """Per-picture values from per-picture (B,) or per-patch (B, P) ones (fastgan's 5×5 logits)."""
+    import tensorflow as tf
+
+    return tf.reduce_mean(t, axis=-1) if t.shape.rank == 2 else t
+
+
+def _trainable_d_vars(cfg: RunConfig, D, decoders) -> list:
+    """What D's optimizer updates: D's weights except its first ``freeze_d`` blocks (FreezeD, Mo et al.
+    2020: the early judge layers keep the features of the run the weights came from), plus the
+    decoders' (fastgan)."""
+    from studio.train.models import discriminator_blocks
+
+    frozen = set()
+    if cfg.freeze_d:
+        blocks = discriminator_blocks(D)
+        if cfg.freeze_d > len(blocks):
+            raise StudioError(
+                f"The judge of this {cfg.model} model has {len(blocks)} blocks, so at most {len(blocks)} can be "
+                f"frozen, not {cfg.freeze_d}."
+            )
+        frozen = {id(v) for block in blocks[: cfg.freeze_d] for layer in block for v in layer.trainable_weights}
+    out = [v for v in D.trainable_variables if id(v) not in frozen]
+    return out + (list(decoders.trainable_variables) if decoders is not None else [])
 
 
 def select_strategy(devices: str | None = None):
@@ -152,23 +180,42 @@ class GAN:
         keras.utils.set_random_seed(cfg.seed)
         with self.strategy.scope():
             self.G = build_generator(cfg)
-            self.D = build_discriminator(cfg)
+            # fastgan: D_features (D's layers plus the features its decoders read) and the decoders.
+            self.D, self.D_features, self.decoders = build_discriminator_parts(cfg)
             self.G_ema = build_generator(cfg, name="generator_ema")
             self.G_ema.set_weights(self.G.get_weights())
+            self.d_vars = _trainable_d_vars(cfg, self.D, self.decoders)
             self.opt_g = self._optimizer(cfg.lr_g)
             self.opt_d = self._optimizer(cfg.lr_d)
             # Keras 3 optimizers must be built inside the scope before the first step (keras#19246).
             self.opt_g.build(self.G.trainable_variables)
-            self.opt_d.build(self.D.trainable_variables)
+            self.opt_d.build(self.d_vars)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
             self.rng = tf.random.Generator.from_seed(cfg.seed)
+            # "auto" is resolved when a run is created (prepare_config); unresolved here means off.
+            self.ada = AdaState(cfg.ada_target, cfg.ada_kimg, cfg.batch_size) if cfg.ada == "on" else None
+        extra = {"decoders": self.decoders} if self.decoders is not None else {}
+        if self.ada is not None:
+            extra.update(self.ada.trackables())
         self.ckpt = tf.train.Checkpoint(
-            G=self.G, D=self.D, G_ema=self.G_ema, opt_g=self.opt_g, opt_d=self.opt_d, step=self.step, rng=self.rng
+            G=self.G,
+            D=self.D,
+            G_ema=self.G_ema,
+            opt_g=self.opt_g,
+            opt_d=self.opt_d,
+            step=self.step,
+            rng=self.rng,
+            **extra,
         )
         self._step_fn = tf.function(self._distributed_step, jit_compile=bool(cfg.xla))
         self._gen_fn = None
         self._augment = None
-        if cfg.diffaugment:
+        if self.ada is not None:
+            from studio.train.augment import diff_augment
+
+            policy = cfg.diffaugment or ada_mod.DEFAULT_POLICY
+            self._augment = lambda x: diff_augment(x, policy, rng=self.rng, p=self.ada.p, xflip=True)
+        elif cfg.diffaugment:
             from studio.train.augment import diff_augment
 
             # The step's own Generator: augmentation draws live in the checkpointed RNG state, so a
@@ -199,7 +246,7 @@ class GAN:
             return self._simultaneous_step(reals, labels)
         global_b = cfg.batch_size
         b = tf.shape(reals)[0] // k
-        d_losses, d_reals, d_fakes, gps = [], [], [], []
+        d_outs = []
         # n_critic is small and static: unrolling the loop keeps the graph simple for XLA.
         for i in range(k):
             real = reals[i * b : (i + 1) * b]
@@ -207,20 +254,12 @@ class GAN:
             z = self.rng.normal(tf.stack([b, cfg.z_dim]))
             with tf.GradientTape() as tape:
                 fake = self.G(self._g_in(z, y), training=True)
-                real_logits = self.D(self._g_in(self._aug(real), y), training=True)
-                fake_logits = self.D(self._g_in(self._aug(fake), y), training=True)
-                per_example = self.d_loss_fn(real_logits, fake_logits)
-                if cfg.loss == "wgan-gp":
-                    gp = self._gradient_penalty(real, fake, y, b)
-                    per_example = per_example + cfg.gp_weight * gp
-                    gps.append(tf.reduce_mean(gp))
+                per_example, real_logits, fake_logits, extra = self._judge(real, fake, y, b)
                 d_loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_b)
                 scaled = _scaled(self.opt_d, d_loss)
-            grads = tape.gradient(scaled, self.D.trainable_variables)
-            self.opt_d.apply_gradients(zip(grads, self.D.trainable_variables))
-            d_losses.append(d_loss)
-            d_reals.append(tf.reduce_mean(self._readable(real_logits)))
-            d_fakes.append(tf.reduce_mean(self._readable(fake_logits)))
+            grads = tape.gradient(scaled, self.d_vars)
+            self.opt_d.apply_gradients(zip(grads, self.d_vars))
+            d_outs.append(dict(extra, d_loss=d_loss, **self._d_readings(real_logits, fake_logits)))
 
         z = self.rng.normal(tf.stack([b, cfg.z_dim]))
         y_fake = (
@@ -232,19 +271,14 @@ class GAN:
         with tf.GradientTape() as tape:
             fake = self.G(self._g_in(z, y_fake), training=True)
             fake_logits = self.D(self._g_in(self._aug(fake), y_fake), training=True)
-            g_loss = tf.nn.compute_average_loss(self.g_loss_fn(fake_logits), global_batch_size=global_b)
+            g_loss = tf.nn.compute_average_loss(_per_picture(self.g_loss_fn(fake_logits)), global_batch_size=global_b)
             scaled = _scaled(self.opt_g, g_loss)
         grads = tape.gradient(scaled, self.G.trainable_variables)
         self.opt_g.apply_gradients(zip(grads, self.G.trainable_variables))
 
-        out = {
-            "d_loss": tf.add_n(d_losses) / k,
-            "g_loss": g_loss,
-            "d_real": tf.add_n(d_reals) / k,
-            "d_fake": tf.add_n(d_fakes) / k,
-        }
-        if gps:
-            out["gp"] = tf.add_n(gps) / k
+        # Averages over the critic steps; the ADA sum is a total (its count is the whole batch).
+        out = {key: tf.add_n([o[key] for o in d_outs]) / (1 if key == "ada_signs" else k) for key in d_outs[0]}
+        out["g_loss"] = g_loss
         return out
 
     def _simultaneous_step(self, reals, labels):
@@ -257,30 +291,74 @@ class GAN:
         global_b = cfg.batch_size
         b = tf.shape(reals)[0]
         z = self.rng.normal(tf.stack([b, cfg.z_dim]))
-        out = {}
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
             fake = self.G(self._g_in(z, labels), training=True)
-            real_logits = self.D(self._g_in(self._aug(reals), labels), training=True)
-            fake_logits = self.D(self._g_in(self._aug(fake), labels), training=True)
-            per_example = self.d_loss_fn(real_logits, fake_logits)
-            if cfg.loss == "wgan-gp":
-                gp = self._gradient_penalty(reals, fake, labels, b)
-                per_example = per_example + cfg.gp_weight * gp
-                out["gp"] = tf.reduce_mean(gp)
+            per_example, real_logits, fake_logits, out = self._judge(reals, fake, labels, b)
             d_loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_b)
-            g_loss = tf.nn.compute_average_loss(self.g_loss_fn(fake_logits), global_batch_size=global_b)
+            g_loss = tf.nn.compute_average_loss(_per_picture(self.g_loss_fn(fake_logits)), global_batch_size=global_b)
             d_scaled, g_scaled = _scaled(self.opt_d, d_loss), _scaled(self.opt_g, g_loss)
-        d_grads = d_tape.gradient(d_scaled, self.D.trainable_variables)
+        d_grads = d_tape.gradient(d_scaled, self.d_vars)
         g_grads = g_tape.gradient(g_scaled, self.G.trainable_variables)
-        self.opt_d.apply_gradients(zip(d_grads, self.D.trainable_variables))
+        self.opt_d.apply_gradients(zip(d_grads, self.d_vars))
         self.opt_g.apply_gradients(zip(g_grads, self.G.trainable_variables))
-        out.update(
-            d_loss=d_loss,
-            g_loss=g_loss,
-            d_real=tf.reduce_mean(self._readable(real_logits)),
-            d_fake=tf.reduce_mean(self._readable(fake_logits)),
-        )
+        out.update(d_loss=d_loss, g_loss=g_loss, **self._d_readings(real_logits, fake_logits))
         return out
+
+    def _judge(self, real, fake, y, b):
+        """D's per-picture loss on one real and one generated batch, inside the caller's tape(s):
+        (per-picture loss, real logits, fake logits, extra readings). Adds the gradient penalty
+        (wgan-gp) and, for a D with decoders (fastgan), the reconstruction error of the real pictures.
+        """
+        import tensorflow as tf
+
+        cfg = self.cfg
+        extra = {}
+        real_in = self._aug(real)
+        if self.decoders is not None:
+            real_logits, f8, f16 = self.D_features(real_in, training=True)
+            recon = self._reconstruction_error(real_in, f8, f16)
+            extra["recon"] = tf.reduce_mean(recon)
+        else:
+            real_logits = self.D(self._g_in(real_in, y), training=True)
+        fake_logits = self.D(self._g_in(self._aug(fake), y), training=True)
+        per_example = _per_picture(self.d_loss_fn(real_logits, fake_logits))
+        if self.decoders is not None:
+            per_example = per_example + recon
+        if cfg.loss == "wgan-gp":
+            gp = self._gradient_penalty(real, fake, y, b)
+            per_example = per_example + cfg.gp_weight * gp
+            extra["gp"] = tf.reduce_mean(gp)
+        if self.ada is not None:
+            # ADA's overfitting heuristic reads D on the real pictures as it trains on them.
+            extra["ada_signs"] = tf.reduce_sum(tf.sign(tf.cast(_per_picture(real_logits), tf.float32)))
+        return per_example, real_logits, fake_logits, extra
+
+    def _reconstruction_error(self, real_in, f8, f16):
+        """FastGAN's self-supervision: the decoders rebuild the picture D saw from its 8×8 features,
+        and one random quarter of it from the matching quarter of its 16×16 features, both at half
+        size; mean squared error per picture (Liu et al. 2021, Section 3.2, with MSE as lightweight-gan)."""
+        import tensorflow as tf
+
+        half = self.cfg.image_size // 2
+        q = self.rng.uniform_full_int([], dtype=tf.int32)
+        q = tf.abs(q) % 4  # which quarter: the same for the whole batch, as in the paper's code
+        qy, qx = q // 2, q % 2
+        f_part = tf.slice(f16, tf.stack([0, qy * 8, qx * 8, 0]), tf.stack([-1, 8, 8, -1]))
+        rebuilt_whole, rebuilt_part = self.decoders([f8, f_part], training=True)
+        target = tf.cast(real_in, tf.float32)
+        whole = tf.nn.avg_pool2d(target, 2, 2, "VALID")
+        part = tf.slice(target, tf.stack([0, qy * half, qx * half, 0]), tf.stack([-1, half, half, -1]))
+        return tf.reduce_mean(tf.square(rebuilt_whole - whole), axis=[1, 2, 3]) + tf.reduce_mean(
+            tf.square(rebuilt_part - part), axis=[1, 2, 3]
+        )
+
+    def _d_readings(self, real_logits, fake_logits) -> dict:
+        import tensorflow as tf
+
+        return {
+            "d_real": tf.reduce_mean(self._readable(real_logits)),
+            "d_fake": tf.reduce_mean(self._readable(fake_logits)),
+        }
 
     def _readable(self, logits):
         """Mean D(x) as a person reads it: a probability for ns/minimax, the raw score otherwise."""
@@ -295,18 +373,36 @@ class GAN:
         x_hat = eps * real + (1.0 - eps) * fake
         with tf.GradientTape() as gp_tape:
             gp_tape.watch(x_hat)
-            logits = self.D(self._g_in(x_hat, y), training=True)
+            logits = _per_picture(self.D(self._g_in(x_hat, y), training=True))
         g = gp_tape.gradient(logits, x_hat)
         norm = tf.sqrt(tf.reduce_sum(tf.square(tf.cast(g, tf.float32)), axis=[1, 2, 3]) + 1e-12)
         return tf.square(norm - 1.0)
 
+    def _ema_beta(self):
+        """The EMA's decay for this step.
+
+        ``ema_kimg`` > 0: a half-life counted in images, beta = 0.5 ** (batch / half-life), at most
+        ``ema_rampup`` × the images seen before this step (StyleGAN2-ADA's ema_kimg / ema_rampup), so
+        a short run's average forgets its random start as fast as it moves on, and the same setting
+        means the same at every batch size. Otherwise the fixed ``ema_decay`` with a warm-up: average
+        over roughly the steps so far until that exceeds it, so early previews are not dominated
+        by the random initial weights.
+        """
+        import tensorflow as tf
+
+        cfg = self.cfg
+        s = tf.cast(self.step, tf.float32)  # already counts this step
+        if cfg.ema_kimg > 0:
+            half_life = tf.constant(cfg.ema_kimg * 1000.0, tf.float32)
+            if cfg.ema_rampup > 0:
+                half_life = tf.minimum(half_life, (s - 1.0) * cfg.batch_size * cfg.ema_rampup)
+            return tf.pow(0.5, cfg.batch_size / tf.maximum(half_life, 1e-8))
+        return tf.minimum(tf.constant(cfg.ema_decay, tf.float32), (1.0 + s) / (10.0 + s))
+
     def _update_ema(self):
         import tensorflow as tf
 
-        # Warm-up: average over roughly the steps so far until that exceeds the configured decay,
-        # so early previews are not dominated by the random initial weights.
-        s = tf.cast(self.step, tf.float32)
-        decay = tf.minimum(tf.constant(self.cfg.ema_decay, tf.float32), (1.0 + s) / (10.0 + s))
+        decay = self._ema_beta()
         for ema_w, w in zip(self.G_ema.weights, self.G.weights):
             if ema_w.trainable:
                 ema_w.assign(decay * ema_w + (1.0 - decay) * tf.cast(w, ema_w.dtype))
@@ -319,10 +415,14 @@ class GAN:
         per_replica = self.strategy.run(self._replica_step, args=(reals, labels))
         out = {}
         for key, value in per_replica.items():
-            op = tf.distribute.ReduceOp.SUM if key in ("d_loss", "g_loss") else tf.distribute.ReduceOp.MEAN
+            total = key in ("d_loss", "g_loss", "ada_signs")
+            op = tf.distribute.ReduceOp.SUM if total else tf.distribute.ReduceOp.MEAN
             out[key] = self.strategy.reduce(op, value, axis=None)
         self.step.assign_add(1)
         self._update_ema()
+        if self.ada is not None:
+            self.ada.update(out.pop("ada_signs"), self.cfg.batch_size, self.step)
+            out.update(ada_p=self.ada.p.read_value(), r_t=self.ada.r_t.read_value())
         return out
 
     def train_step(self, reals, labels) -> dict:
@@ -379,8 +479,13 @@ def prepare_config(cfg: RunConfig) -> RunConfig:
     ds = load_dataset(cfg.dataset, cfg.image_size, None)
     from studio.train.devices import resolve_precision
 
-    # What the machine does best, recorded as what the run actually uses (never "auto" on disk).
-    changes = {"channels": int(ds.images.shape[-1]), "precision": resolve_precision(cfg.precision)}
+    # What the machine does best, recorded as what the run actually uses (never "auto" on disk);
+    # the same for adaptive augmentation, which "auto" turns on for small datasets.
+    changes = {
+        "channels": int(ds.images.shape[-1]),
+        "precision": resolve_precision(cfg.precision),
+        "ada": ada_mod.resolve(cfg.ada, len(ds)),
+    }
     if cfg.conditional:
         if ds.labels is None or len(ds.class_names) < 2:
             raise StudioError(
@@ -388,7 +493,13 @@ def prepare_config(cfg: RunConfig) -> RunConfig:
                 "conditional model. Turn 'conditional' off."
             )
         changes["num_classes"] = len(ds.class_names)
-    return cfg.replace(**changes).validate()
+    cfg = cfg.replace(**changes).validate()
+    if cfg.init_from:
+        from studio.train.transfer import check_compatible
+
+        source = Run.open(cfg.init_from["path"])
+        check_compatible(source.config, cfg, source.id)
+    return cfg
 
 
 def _write_grid(gan: GAN, run: Run, step: int, z: np.ndarray, y: np.ndarray) -> Path:
@@ -477,6 +588,10 @@ def train_run(
                 hooks.on_notice(notice)
             if lr_from_config:
                 gan.set_learning_rates(cfg.lr_d, cfg.lr_g)
+        elif cfg.init_from:
+            from studio.train.transfer import load_starting_weights
+
+            hooks.on_notice(load_starting_weights(gan, cfg))
         # Anything logged or snapshotted after the checkpoint we start from never happened.
         run.truncate_metrics(start_step)
         run.drop_after(start_step)

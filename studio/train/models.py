@@ -6,6 +6,9 @@
   (2016): transposed convolutions + batch norm in G, strided convolutions + LeakyReLU in D.
 - ``sngan``: the DCGAN generator with a spectrally normalised discriminator, Miyato et al.,
   "Spectral Normalization for Generative Adversarial Networks" (2018), meant for the hinge loss.
+- ``fastgan``: Liu et al., "Towards Faster and Stabilized GAN Training for High-fidelity Few-shot
+  Image Synthesis" (ICLR 2021), scaled to 32-128 px: skip-layer excitation in G, a discriminator
+  that also rebuilds real pictures through small decoders; see fastgan.py.
 - Conditional variants: G gets a learned class embedding concatenated to z; D gets a projection
   term, Miyato & Koyama, "cGANs with Projection Discriminator" (2018).
 
@@ -72,6 +75,10 @@ def build_generator(cfg: RunConfig, name: str = "generator"):
     keras = _keras()
     L = keras.layers
     dt = _policy(cfg)
+    if cfg.model == "fastgan":
+        from studio.train import fastgan
+
+        return fastgan.build_generator(cfg, dt, name)
     nm = _Names("g")
     inputs, z, y = _inputs(cfg, image=False)
     h = z
@@ -105,6 +112,9 @@ def build_generator(cfg: RunConfig, name: str = "generator"):
 
 
 def build_discriminator(cfg: RunConfig, name: str = "discriminator"):
+    """D: pictures → one float32 logit per picture (fastgan: 25 patch logits, (B, 25))."""
+    if cfg.model == "fastgan":
+        return build_discriminator_parts(cfg, name)[0]
     keras = _keras()
     L = keras.layers
     dt = _policy(cfg)
@@ -137,6 +147,39 @@ def build_discriminator(cfg: RunConfig, name: str = "discriminator"):
     logit = L.Activation("linear", dtype="float32", name="logit")(logit)
     logit = L.Reshape((), dtype="float32", name=nm("reshape"))(logit)
     return keras.Model(inputs if y is not None else inputs[0], logit, name=name)
+
+
+def build_discriminator_parts(cfg: RunConfig, name: str = "discriminator"):
+    """(D, D_features, decoders) for models whose D also rebuilds real pictures (fastgan), else
+    (D, None, None). D_features shares D's layers and adds the features the decoders read."""
+    if cfg.model != "fastgan":
+        return build_discriminator(cfg, name), None, None
+    from studio.train import fastgan
+
+    dt = _policy(cfg)
+    D, D_features = fastgan.build_discriminator_parts(cfg, dt, name)
+    return D, D_features, fastgan.build_decoders(cfg, dt)
+
+
+def discriminator_blocks(D) -> list[list]:
+    """D's layers grouped into blocks from the input side, for FreezeD (Mo et al. 2020).
+
+    fastgan: one block per down-block (its layers are named ``d_b{i}_...``); dcgan, sngan and mlp:
+    one block per layer with weights (a strided conv, its spectral-norm wrapper, a Dense). The
+    output head (the last layer with weights, and a conditional projection) is never a block: it
+    always trains.
+    """
+    import re
+
+    if any(layer.name.startswith("d_b") for layer in D.layers):
+        blocks: dict[int, list] = {}
+        for layer in D.layers:
+            m = re.match(r"d_b(\d+)_", layer.name)
+            if m and layer.weights:
+                blocks.setdefault(int(m.group(1)), []).append(layer)
+        return [blocks[i] for i in sorted(blocks)]
+    weighted = [la for la in D.layers if la.trainable_weights and la.name != "class_projection"]
+    return [[la] for la in weighted[:-1]]
 
 
 def count_params(model) -> int:
