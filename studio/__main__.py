@@ -91,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument(
+        "--multi-worker",
+        action="store_true",
+        help="one of several machines training one run, from TF_CONFIG (README: 'Several machines')",
+    )
+    t.add_argument(
         "--devices", help="mirror training over N devices, or a list such as GPU:0,GPU:1 (default: every GPU)"
     )
 
@@ -247,6 +252,14 @@ def cmd_train(a) -> int:
     line = detect().line(resolve_precision(cfg.precision))
     if a.devices:
         line += f", mirrored over {a.devices} device{'s' if a.devices != '1' else ''}"
+    role = None
+    if a.multi_worker:
+        from studio.train.cluster import role_from_tf_config, tf_config
+
+        if a.devices:
+            raise StudioError("--devices and --multi-worker do not combine: each worker trains on its own devices.")
+        role = role_from_tf_config(tf_config())
+        line = line.replace("training on ", f"training on {role.workers} workers, each ", 1) + f"; this is {role}"
     bar = _ProgressBar(cfg.steps, a.quiet)
     requests = _Requests(first_line=line)
     hooks = Hooks(
@@ -260,7 +273,7 @@ def cmd_train(a) -> int:
     try:
         from studio.train.loop import select_strategy
 
-        strategy = select_strategy(a.devices)
+        strategy = select_strategy(a.devices, multi_worker=a.multi_worker)
         result = train(
             cfg, run_dir=a.run_dir, hooks=hooks, resume=a.resume, lr_from_config=lr_changed, strategy=strategy
         )
@@ -269,6 +282,9 @@ def cmd_train(a) -> int:
         print("Interrupted; resume with --resume from the last checkpoint.", file=sys.stderr)
         return 130
     bar.close()
+    if role is not None and not role.is_chief:
+        print(f"{result.state} at step {result.step}; the chief wrote the run in {result.run.path}.")
+        return 1 if result.state is RunState.FAILED else 0
     result.run.clear_request()
     print(f"{result.state}: {result.message}  ({time.time() - t0:.0f} s)  run: {result.run.path}")
     return 1 if result.state is RunState.FAILED or result.disk_full else 0

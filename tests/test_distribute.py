@@ -112,3 +112,108 @@ def test_distribute_mixed_float16_on_cpu_checkpoints_and_resumes_with_its_loss_s
     assert [s for s, *_ in rows] == list(range(1, 9))
     assert all(abs(d) < 10 and abs(g) < 10 for _, d, g in rows)
     assert json.loads((run / "config.json").read_text())["precision"] == "mixed_float16"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _worker(tmp: Path, scratch: Path, cluster: list[str], index: int, *args) -> subprocess.Popen:
+    """One worker as the README launches it; its output goes to files (a full pipe would stall it)."""
+    tf_config = json.dumps({"cluster": {"worker": cluster}, "task": {"type": "worker", "index": index}})
+    env = {
+        **os.environ,
+        "STUDIO_RUNS_DIR": str(tmp / "runs"),
+        "STUDIO_DATA_DIR": str(tmp / "data"),
+        "TF_CONFIG": tf_config,
+        "TMPDIR": str(scratch),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "studio", "train", "--multi-worker", "--quiet", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        stdout=open(tmp / f"worker{index}.out", "w"),  # noqa: SIM115 - closed when the process ends
+        stderr=open(tmp / f"worker{index}.err", "w"),  # noqa: SIM115
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _two_workers(tmp: Path, scratch: Path, *args) -> list[tuple[str, str]]:
+    for attempt in range(2):  # a free port can be taken between picking and binding it: retry once
+        cluster = [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]
+        procs = [_worker(tmp, scratch, cluster, i, *args) for i in (0, 1)]
+        codes = [p.wait(timeout=300) for p in procs]
+        if codes == [0, 0] or attempt:
+            break
+    for i, code in enumerate(codes):
+        assert code == 0, (tmp / f"worker{i}.err").read_text()[-4000:]
+    return [((tmp / f"worker{i}.out").read_text(), (tmp / f"worker{i}.err").read_text()) for i in (0, 1)]
+
+
+def test_multi_worker_two_processes_on_localhost_make_one_consistent_run_folder(tmp_path):
+    """Two workers from the README's commands: one run folder (the chief's), each step logged once, one
+    set of checkpoints, no scratch left; a resume continues from the chief's checkpoint; the run lists
+    and samples like any other."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    run_dir = tmp_path / "runs" / "two-workers"
+    common = ("--preset", "tiny", "--log-every", 1, "--checkpoint-every", 4, "--snapshot-every", 4)
+    (_, chief), (worker_out, worker) = _two_workers(tmp_path, scratch, *common, "--steps", 8, "--run-dir", run_dir)
+    # The first line each prints names the cluster, the devices and the precision; nothing alarming after.
+    assert chief.splitlines()[0].startswith("training on 2 workers, each "), chief[:300]
+    assert chief.splitlines()[0].endswith("; this is worker 0 of 2 (chief)"), chief[:300]
+    assert worker.splitlines()[0].endswith("; this is worker 1 of 2"), worker[:300]
+    assert "error" not in (chief + worker).lower() and "crash" not in (chief + worker).lower(), chief + worker
+    assert "the chief wrote the run" in worker_out.splitlines()[-1]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["two-workers"]
+    assert list(scratch.iterdir()) == []  # the worker deleted its scratch copy
+
+    # The same command again with --resume added, and more steps: both workers go on from step 8.
+    _two_workers(tmp_path, scratch, *common, "--steps", 12, "--run-dir", run_dir, "--resume")
+    steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 13))  # no step twice, none missing
+    ckpts = sorted(p.name for p in (run_dir / "checkpoints").glob("ckpt-*.index"))
+    assert ckpts == ["ckpt-12.index", "ckpt-4.index", "ckpt-8.index"]
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["state"] == "completed" and status["step"] == 12
+    assert list(scratch.iterdir()) == []
+
+    env = {**os.environ, "STUDIO_RUNS_DIR": str(tmp_path / "runs"), "STUDIO_DATA_DIR": str(tmp_path / "data")}
+    ls = subprocess.run([sys.executable, "-m", "studio", "runs"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert "two-workers" in ls.stdout and "12/12" in ls.stdout, ls.stdout
+    png = tmp_path / "s.png"
+    sample = subprocess.run(
+        [sys.executable, "-m", "studio", "sample", "--run-dir", str(run_dir), "--n", "4", "--out", str(png)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert sample.returncode == 0 and png.stat().st_size > 100, sample.stderr[-2000:]
+
+
+def test_multi_worker_mistakes_are_one_line(tmp_path):
+    env = {**os.environ, "STUDIO_RUNS_DIR": str(tmp_path / "runs"), "STUDIO_DATA_DIR": str(tmp_path / "data")}
+    cases = {
+        "": "needs TF_CONFIG",
+        "{not json": "TF_CONFIG is not valid",
+        '{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 0}}': "lists one worker",
+        '{"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 5}}': "is not one of the workers",
+    }
+    for tf_config, words in cases.items():
+        r = subprocess.run(
+            [sys.executable, "-m", "studio", "train", "--multi-worker", "--preset", "tiny", "--steps", "2"],
+            cwd=ROOT,
+            env={**env, "TF_CONFIG": tf_config},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+        assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, (tf_config, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())

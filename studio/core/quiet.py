@@ -20,6 +20,10 @@ _NATIVE_LOG = re.compile(
     rb"^(?:[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\]|WARNING: All log messages before absl::)"
 )
 
+# A native message can span lines (the multi-worker "tasks have crashed" one at exit, TensorFlow bug
+# 58434): lines that follow a dropped one this closely belong to it.
+_CONTINUATION_S = 0.05
+
 
 def quiet_native_stderr() -> None:
     """From now on, drop TensorFlow's native log lines from stderr (once per process; best effort)."""
@@ -37,10 +41,18 @@ def quiet_native_stderr() -> None:
     sys.stderr = io.TextIOWrapper(os.fdopen(terminal, "wb", buffering=0), write_through=True, line_buffering=True)
 
     def forward() -> None:
+        import time
+
+        dropped_at = -1.0
         with os.fdopen(r, "rb", buffering=0) as pipe:
             for line in iter(pipe.readline, b""):
-                if not _NATIVE_LOG.match(line):
+                now = time.monotonic()
+                if _NATIVE_LOG.match(line):
+                    dropped_at = now
+                elif now - dropped_at > _CONTINUATION_S:
                     os.write(terminal, line)
+                else:
+                    dropped_at = now  # a further line of the message just dropped (one write, several lines)
 
     threading.Thread(target=forward, name="quiet-stderr", daemon=True).start()
     import logging

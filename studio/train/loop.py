@@ -108,18 +108,27 @@ def _trainable_d_vars(cfg: RunConfig, D, decoders) -> list:
     return out + (list(decoders.trainable_variables) if decoders is not None else [])
 
 
-def select_strategy(devices: str | None = None):
+def select_strategy(devices: str | None = None, multi_worker: bool = False):
     """The tf.distribute strategy for ``devices``.
 
     None: MirroredStrategy over every GPU when there are two or more, the default strategy otherwise.
     ``"N"``: mirror over N devices (N GPUs, or on a machine without GPUs N logical CPU devices, which
     is how the distributed path is tested on a CPU). ``"GPU:0,GPU:1"`` / ``"CPU:0,CPU:1"``: those.
-    Logical CPU devices can only be made before TensorFlow starts its runtime, so call this first.
+    ``multi_worker``: MultiWorkerMirroredStrategy from TF_CONFIG (train/cluster.py).
+    Logical CPU devices and the cluster can only be set up before TensorFlow starts its runtime, so
+    call this first.
     """
     import tensorflow as tf
 
     from studio.train.devices import enable_memory_growth
 
+    if multi_worker:
+        if devices is not None:
+            raise StudioError("--devices and --multi-worker do not combine: each worker trains on its own devices.")
+        from studio.train.cluster import multi_worker_strategy
+
+        enable_memory_growth()
+        return multi_worker_strategy()[0]
     if devices is None:
         enable_memory_growth()
         gpus = tf.config.list_logical_devices("GPU")
@@ -457,6 +466,15 @@ class GAN:
     def learning_rates(self) -> tuple[float, float]:
         return float(np.asarray(self.opt_d.learning_rate)), float(np.asarray(self.opt_g.learning_rate))
 
+    def state_variables(self) -> list:
+        """Every variable the checkpoint holds (what a worker takes from the chief: train/cluster.py)."""
+        out = [*self.G.weights, *self.D.weights, *self.G_ema.weights, *self.opt_g.variables, *self.opt_d.variables]
+        if self.decoders is not None:
+            out += list(self.decoders.weights)
+        if self.ada is not None:
+            out += list(self.ada.trackables().values())
+        return out + [self.step, self.rng.state]
+
 
 # ---------------------------------------------------------------------------------------
 def _resolve_dataset(cfg: RunConfig):
@@ -543,7 +561,13 @@ def train(
     Resume: ``resume=True`` and ``run_dir`` of an existing run; ``cfg`` may raise ``steps`` or
     change the time budget. ``lr_from_config`` applies the config's learning rates after restoring
     (forks with new rates); otherwise a resumed run keeps the rates it had.
+    Under ``--multi-worker`` only the chief writes ``run_dir``; the other workers train the same run
+    into a scratch folder (train/cluster.py).
     """
+    from studio.train.cluster import role_of
+
+    if not role_of(strategy).is_chief:
+        return _train_as_worker(cfg, run_dir, hooks, resume, lr_from_config, strategy)
     if resume:
         if run_dir is None:
             raise StudioError("Resuming needs the run's folder.")
@@ -562,6 +586,42 @@ def train(
     return train_run(run, hooks, resume=resume, lr_from_config=lr_from_config, strategy=strategy)
 
 
+def _train_as_worker(cfg, run_dir, hooks, resume, lr_from_config, strategy) -> TrainResult:
+    """A worker that is not the chief: the same run, trained into a scratch folder deleted at the end.
+
+    Its step and weights come from the chief (``broadcast_from_chief`` in train_run), so it reads the
+    chief's folder only for the config of a run it resumes.
+    """
+    from studio.train.cluster import remove_scratch, scratch_dir
+
+    if resume:
+        try:
+            chief_run = Run.open(run_dir) if run_dir is not None else None
+        except StudioError:
+            chief_run = None
+        if chief_run is None:
+            raise StudioError(
+                f"This worker cannot read the run folder '{run_dir}': to resume, every worker reads the chief's "
+                "config.json there (a shared disk, or a copy of the chief's run folder at the same path)."
+            )
+        saved = chief_run.config
+        lrs = {"lr_d": cfg.lr_d, "lr_g": cfg.lr_g} if (cfg is not None and lr_from_config) else {}
+        cfg = resume_settings(saved, steps=cfg.steps, time_budget=cfg.time_budget, **lrs)[0] if cfg else saved
+    elif cfg is None:
+        raise StudioError("A new run needs a configuration.")
+    else:
+        cfg = prepare_config(cfg)
+    scratch = scratch_dir()
+    try:
+        run = Run.create(cfg, scratch / "run")
+        result = train_run(run, hooks, resume=False, lr_from_config=lr_from_config, strategy=strategy)
+    finally:
+        remove_scratch(scratch)
+    if run_dir is not None:
+        result.run = Run(Path(run_dir))
+    return result
+
+
 def train_run(
     run: Run, hooks: Hooks | None = None, resume: bool = False, lr_from_config: bool = False, strategy=None
 ) -> TrainResult:
@@ -569,6 +629,8 @@ def train_run(
 
     A run that was created but never reached its first checkpoint resumes by starting over.
     """
+    from studio.train.cluster import broadcast_from_chief, check_same_run, identity, role_of
+
     hooks = hooks or Hooks()
     cfg = run.config
     if cfg.precision == "auto":  # a run folder written by hand or by an older studio
@@ -588,10 +650,15 @@ def train_run(
                 hooks.on_notice(notice)
             if lr_from_config:
                 gan.set_learning_rates(cfg.lr_d, cfg.lr_g)
-        elif cfg.init_from:
+        elif cfg.init_from and role_of(gan.strategy).is_chief:
             from studio.train.transfer import load_starting_weights
 
             hooks.on_notice(load_starting_weights(gan, cfg))
+        if role_of(gan.strategy).multi:
+            # Every worker starts from the chief's step and weights, and trains the same settings.
+            check_same_run(gan.strategy, identity(cfg))
+            broadcast_from_chief(gan.strategy, gan.state_variables())
+            start_step = int(gan.step.numpy())
         # Anything logged or snapshotted after the checkpoint we start from never happened.
         run.truncate_metrics(start_step)
         run.drop_after(start_step)
@@ -663,14 +730,21 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
 
     # Health (studio/quality): a held-out share the run never trains on, and a background monitor
     # that scores each snapshot into quality.jsonl (None when the run's config turns it off).
+    from studio.train.cluster import Agreement, role_of
+
     split = training_split(cfg, ds)
-    monitor = start_monitor(run, cfg, split, step)
+    role = role_of(gan.strategy)
+    monitor = start_monitor(run, cfg, split, step) if role.is_chief else None
+    agree = Agreement(gan.strategy)
     # A resumed run reseeds its data order by the step it resumes from: deterministic given the
     # same resume points, without checkpointing the shuffle buffer (which would hold images).
     pipeline = make_pipeline(split.train, cfg.batch_size * cfg.n_critic, seed=cfg.seed + step)
-    batches = iter(
-        gan.strategy.experimental_distribute_dataset(pipeline) if gan.strategy.num_replicas_in_sync > 1 else pipeline
-    )
+    if gan.strategy.num_replicas_in_sync > 1:
+        # In-memory pictures have no files to shard: every worker builds the same stream, keeps its rows.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        pipeline = gan.strategy.experimental_distribute_dataset(pipeline.with_options(options))
+    batches = iter(pipeline)
     n_grid = cfg.grid_size * cfg.grid_size
     z_fixed = fixed_noise(cfg.seed, n_grid, cfg.z_dim)
     y_fixed = fixed_labels(n_grid, cfg.num_classes)
@@ -706,9 +780,6 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
             monitor.snapshot(step, gan.D)
 
     while step < cfg.steps:
-        if hooks.should_stop():
-            state, message = RunState.STOPPED, f"Stopped at step {step}; the checkpoint keeps everything."
-            break
         t_pause = time.perf_counter()
         hooks.wait_if_paused()
         paused = time.perf_counter() - t_pause
@@ -716,15 +787,20 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
             paused_total += paused
             interval_start += paused
             run.write_status(RunState.RUNNING, step)
-        if hooks.should_stop():
-            state, message = RunState.STOPPED, f"Stopped at step {step}; the checkpoint keeps everything."
-            break
-        if cfg.time_budget and time.perf_counter() - session_start - paused_total >= cfg.time_budget:
-            state, message = RunState.BUDGET, f"Reached the time budget of {cfg.time_budget:g} s at step {step}."
-            break
-        lr = hooks.pending_lr()
+        stop = hooks.should_stop()
+        budget = bool(cfg.time_budget) and time.perf_counter() - session_start - paused_total >= cfg.time_budget
+        lr = None if stop or budget else hooks.pending_lr()
         if lr:
             gan.set_learning_rates(lr.get("lr_d"), lr.get("lr_g"))
+        stop, budget, new_lr = agree.decide(stop, budget, bool(lr))  # the same on every worker
+        if stop:
+            state, message = RunState.STOPPED, f"Stopped at step {step}; the checkpoint keeps everything."
+            break
+        if budget:
+            state, message = RunState.BUDGET, f"Reached the time budget of {cfg.time_budget:g} s at step {step}."
+            break
+        if new_lr and role.multi:
+            agree.share_learning_rates(gan)
 
         reals, labels = next(batches)
         out = gan.train_step(reals, labels)
