@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -139,8 +140,13 @@ def select_strategy(devices: str | None = None, multi_worker: bool = False):
     cpus = [int(n.split(":")[1]) for n in names if n.startswith("CPU")]
     if cpus and max(cpus) > 0:
         (cpu,) = tf.config.list_physical_devices("CPU")[:1]
+        n = max(cpus) + 1
         try:
-            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * (max(cpus) + 1))
+            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * n)
+            # The replicas run at once on the same cores: each op gets its share of the cores
+            # rather than all of them, so they do not fight over threads (benchmarks/distribute_overhead.py).
+            if os.environ.get("STUDIO_REPLICA_THREADS", "share") == "share":
+                tf.config.threading.set_intra_op_parallelism_threads(max(1, (os.cpu_count() or 1) // n))
         except RuntimeError:
             pass  # already initialised (a second run in this process): use what exists
     enable_memory_growth()
