@@ -167,16 +167,22 @@ class _Requests:
     Read at most twice a second: a stat and a tiny read, nothing a training step notices.
     """
 
-    def __init__(self, first_line: str = ""):
+    def __init__(self, first_line: str = "", beside_chief: bool = False):
         self.run, self.next_look, self.last = None, 0.0, None
         self.first_line = first_line  # what it trains on: said once the run is ready (a mistake stays one line)
+        self.beside_chief = beside_chief  # a --multi-worker worker that is not the chief: its folder is scratch
 
     def on_start(self, run, step):
         self.run = run
         if self.first_line:
             print(self.first_line, file=sys.stderr)
         run.clear_request()  # a request left from an earlier session is not for this one
-        print(f"Run {run.path}  starting at step {step}", file=sys.stderr)
+        if self.beside_chief:
+            print(
+                f"Training beside the chief from step {step} (into a scratch copy, deleted at the end)", file=sys.stderr
+            )
+        else:
+            print(f"Run {run.path}  starting at step {step}", file=sys.stderr)
 
     def _action(self):
         now = time.monotonic()
@@ -261,7 +267,7 @@ def cmd_train(a) -> int:
         role = role_from_tf_config(tf_config())
         line = line.replace("training on ", f"training on {role.workers} workers, each ", 1) + f"; this is {role}"
     bar = _ProgressBar(cfg.steps, a.quiet)
-    requests = _Requests(first_line=line)
+    requests = _Requests(first_line=line, beside_chief=role is not None and not role.is_chief)
     hooks = Hooks(
         on_progress=bar.update,
         on_start=requests.on_start,
