@@ -130,6 +130,8 @@ def live_panel(view: RunView) -> None:
     rid, s, rows, cfg, grid, grid_step = view.id, view.state, view.rows, view.cfg, view.grid, view.grid_step
     smoothing = float(st.session_state.setdefault("smoothing", 0.6))
     hints = [(h.level, h.text) for h in training_hints(s, view.message, rows, cfg.loss)]
+    if view.ada_sentence:
+        hints.append(("info", view.ada_sentence))
     src = plotly_js_url()
     fig = sig = None
     if rows:

@@ -48,7 +48,7 @@ def _lr(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from studio.train.config import LOSSES, MODELS, PRECISIONS, PRESETS, UPDATES
+    from studio.train.config import ADA_MODES, LOSSES, MODELS, PRECISIONS, PRESETS, UPDATES
 
     p = _Parser(prog="python -m studio", description="GAN Studio, headless.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -60,7 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--model", choices=MODELS)
     t.add_argument("--loss", choices=LOSSES)
-    t.add_argument("--preset", choices=list(PRESETS))
+    t.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        help="settings to start from (a new run's default: auto, chosen for the data)",
+    )
     t.add_argument("--steps", type=_positive_int, help="total steps of the run (resume continues up to it)")
     t.add_argument("--time-budget", type=_nonneg_float, help="seconds of training for this session")
     t.add_argument("--batch-size", type=_positive_int)
@@ -79,6 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--conditional", action="store_true", default=None)
     t.add_argument("--diffaugment", help="comma list of color,translation,cutout")
+    t.add_argument("--ada", choices=ADA_MODES, help="adaptive augmentation: on, off, or auto (on below 5,000 pictures)")
+    t.add_argument(
+        "--init-from",
+        metavar="RUN_DIR[:STEP]",
+        help="start from another run's weights (its newest checkpoint, or the one at STEP) of the same model and size",
+    )
+    t.add_argument(
+        "--freeze-d",
+        type=int,
+        metavar="N",
+        help="with --init-from: keep the judge's first N blocks as they were (FreezeD)",
+    )
     t.add_argument("--checkpoint-every", type=_positive_int)
     t.add_argument("--snapshot-every", type=_positive_int)
     t.add_argument("--log-every", type=_positive_int)
@@ -208,8 +224,35 @@ class _Requests:
             print("Resumed.", file=sys.stderr)
 
 
+def _new_run_config(a, overrides: dict):
+    """A new run's config: the preset (auto when none is given) with the flags on top, and the
+    starting weights of --init-from. Says auto's choice in one sentence."""
+    from studio.train.config import DEFAULT_PRESET, RunConfig, from_preset
+
+    preset = a.preset or DEFAULT_PRESET
+    if preset == "auto":
+        from studio.train.auto import auto_choice
+
+        overrides = dict(overrides, dataset=a.dataset or RunConfig.dataset)
+        choice = auto_choice(overrides["dataset"], a.image_size)
+        given = [k for k, v in overrides.items() if v is not None and k in choice.values and v != choice.values[k]]
+        note = f" You set {', '.join('--' + k.replace('_', '-') for k in given)} yourself." if given else ""
+        print(choice.sentence + note, file=sys.stderr)
+    cfg = from_preset(preset, **overrides)
+    if a.freeze_d and not a.init_from:
+        raise StudioError("--freeze-d needs --init-from: only weights taken from another run can be kept frozen.")
+    if a.init_from:
+        from studio.train.transfer import parse_init_from, start_from
+
+        if a.freeze_d is not None and a.freeze_d < 0:
+            raise StudioError(f"--freeze-d must be 0 or more, not {a.freeze_d}.")
+        source, step = parse_init_from(a.init_from)
+        cfg = start_from(cfg, source, step, freeze_d=a.freeze_d or 0)
+    return cfg
+
+
 def cmd_train(a) -> int:
-    from studio.train.config import from_preset, resume_settings
+    from studio.train.config import resume_settings
     from studio.train.loop import Hooks, train
     from studio.train.runs import Run
     from studio.train.state import RunState
@@ -232,12 +275,15 @@ def cmd_train(a) -> int:
         update=a.update,
         conditional=a.conditional,
         diffaugment=a.diffaugment,
+        ada=a.ada,
         checkpoint_every=a.checkpoint_every,
         snapshot_every=a.snapshot_every,
         log_every=a.log_every,
         quality=a.quality,
     )
     if a.resume:
+        if a.init_from or a.freeze_d:
+            raise StudioError("--init-from and --freeze-d start a new run; a resumed run keeps the weights it has.")
         if not a.run_dir:
             raise StudioError("--resume needs --run-dir, the folder of the run to continue.")
         run = Run.open(a.run_dir)
@@ -252,7 +298,7 @@ def cmd_train(a) -> int:
             raise StudioError(
                 f"There is already a run in {a.run_dir}. Add --resume to continue it, or choose another --run-dir."
             )
-        cfg = from_preset(a.preset, **overrides)
+        cfg = _new_run_config(a, overrides)
     from studio.train.devices import detect, resolve_precision
 
     line = detect().line(resolve_precision(cfg.precision))

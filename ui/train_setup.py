@@ -14,6 +14,8 @@ from studio import data
 from studio.core.errors import StudioError
 from studio.generate.latent import MAX_SEED
 from studio.train.config import (
+    ADA_MODES,
+    DEFAULT_PRESET,
     LOSS_HELP,
     LOSSES,
     MODEL_HELP,
@@ -27,6 +29,7 @@ from studio.train.config import (
 from studio.train.devices import detect, precision_sentence, resolve_precision
 from ui import state
 from ui.common import job_manager
+from ui.train_start_from import start_from_section
 from ui.widgets import passphrase_gate
 
 ADVANCED = (
@@ -42,14 +45,19 @@ ADVANCED = (
     "checkpoint_every",
     "steps",
     "time_budget",
+    "ada",
 )
+ADA_LABELS = {"auto": "Auto (on below 5,000 pictures)", "on": "On", "off": "Off"}
 UPDATE_LABELS = {"simultaneous": "Together (one fake batch, faster)", "alternating": "Judge first, then generator"}
 
 
 # ---- setup ----------------------------------------------------------------------------------
 def _apply_preset():
     """Fill every setting widget from the chosen preset (widgets stay the truth afterwards)."""
-    cfg = from_preset(st.session_state["train_preset"])
+    ss = st.session_state
+    # auto looks at the chosen dataset (its size and picture size) and at this machine.
+    dataset = {"dataset": ss["train_dataset"]} if ss.get("train_dataset") else {}
+    cfg = from_preset(ss["train_preset"], **dataset)
     st.session_state["train_model"] = cfg.model
     st.session_state["train_loss"] = cfg.loss
     for k in ADVANCED:
@@ -62,6 +70,24 @@ def _apply_loss_defaults():
         st.session_state[f"train_{k}"] = getattr(cfg, k)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _auto_sentence(dataset: str, image_size: int, count: int | None) -> str:
+    from studio.train.auto import auto_choice
+
+    try:
+        return auto_choice(dataset, image_size).sentence
+    except StudioError as e:
+        return str(e)
+
+
+def _dataset_changed():
+    """auto chooses again for the new dataset; any other preset keeps its settings but the size."""
+    if st.session_state.get("train_preset") == "auto":
+        _apply_preset()
+    else:
+        _match_dataset_size()
+
+
 def _match_dataset_size():
     """A new dataset brings its own size: train at it when the model can (else the nearest larger)."""
     info = next((d for d in data.list_datasets() if d.name == st.session_state["train_dataset"]), None)
@@ -72,17 +98,18 @@ def _match_dataset_size():
 
 
 def setup_form() -> RunConfig | None:
-    if "train_preset" not in st.session_state:
-        st.session_state["train_preset"] = "quick-sketch"
-        _apply_preset()
     infos = {d.name: d for d in data.list_datasets()}
     names = list(infos)
     wanted = state.take_offered_dataset()
     if wanted in names:
         st.session_state["train_dataset"] = wanted
-        _match_dataset_size()
+        if "train_preset" in st.session_state:
+            _dataset_changed()
     if st.session_state.get("train_dataset") not in names:
         st.session_state["train_dataset"] = "digits"
+    if "train_preset" not in st.session_state:
+        st.session_state["train_preset"] = DEFAULT_PRESET
+        _apply_preset()
 
     c1, c2, c3, c4 = st.columns(4)
     with c1:
@@ -91,7 +118,7 @@ def setup_form() -> RunConfig | None:
             names,
             key="train_dataset",
             format_func=data.display_name,
-            on_change=_match_dataset_size,
+            on_change=_dataset_changed,
             help="The pictures the GAN learns to imitate.",
         )
         info = infos[ds_name]
@@ -104,7 +131,11 @@ def setup_form() -> RunConfig | None:
             on_change=_apply_preset,
             help="A starting point for every setting; you can still change them below.",
         )
-        st.caption(PRESET_HELP.get(st.session_state["train_preset"], ""))
+        if st.session_state["train_preset"] == "auto":
+            size = int(st.session_state.get("train_image_size") or 64)
+            st.caption(_auto_sentence(ds_name, size, info.count), help=PRESET_HELP["auto"])
+        else:
+            st.caption(PRESET_HELP.get(st.session_state["train_preset"], ""))
     with c3:
         model = st.selectbox("Model", MODELS, key="train_model", help="The shape of the two networks.")
         st.caption(MODEL_HELP.get(model, ""))
@@ -118,7 +149,7 @@ def setup_form() -> RunConfig | None:
         )
         st.caption(LOSS_HELP.get(loss, ""))
 
-    o1, o2 = st.columns(2)
+    o1, o2, o3 = st.columns(3)
     with o1:
         conditional = st.checkbox(
             "Conditional (learn each class separately)",
@@ -135,8 +166,18 @@ def setup_form() -> RunConfig | None:
             help="Randomly shifts colours, moves and cuts out parts of every image the judge "
             "sees, so it cannot simply memorise a small dataset (Zhao et al. 2020).",
         )
-        if small and not diffaug:
+        if small and not diffaug and st.session_state.get("train_ada") == "off":
             st.caption(f"This dataset has {info.count:,} images: turning DiffAugment on usually helps below 1,000.")
+    with o3:
+        st.selectbox(
+            "Adaptive augmentation (ADA)",
+            list(ADA_MODES),
+            key="train_ada",
+            format_func=ADA_LABELS.get,
+            help="Augments each picture the judge sees with a probability that rises when the judge starts "
+            "memorising your pictures and falls when it stops (Karras et al. 2020); uses the DiffAugment "
+            "operations and mirror images.",
+        )
 
     with st.expander("Advanced"):
         a1, a2, a3, a4 = st.columns(4)
@@ -218,7 +259,7 @@ def setup_form() -> RunConfig | None:
             lr_g=float(ss["train_lr_g"]),
             time_budget=float(ss["train_time_budget"]),
         )
-        return cfg.validate()
+        return start_from_section(cfg.validate())
     except StudioError as e:
         st.error(str(e))
         return None

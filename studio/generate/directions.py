@@ -37,6 +37,7 @@ METHOD_VERSION = 1  # bump when the recipe below changes: cached files are then 
 DEFAULT_SAMPLES = 4096
 DEFAULT_COMPONENTS = 16
 _SAMPLING_SEED = 0x6A5  # fixed: the same snapshot always gets the same directions
+FEATURES_LAYER = "g_features_4"  # a generator's 4×4 features, where it names them (fastgan)
 _ACTIVATIONS = ("ReLU", "LeakyReLU", "Activation", "ELU", "PReLU")
 
 
@@ -77,8 +78,12 @@ def early_layer(G):
     """The layer whose output GANSpace analyses: the first non-linearity after G's first Dense layer.
 
     For our DCGAN that is the ReLU closing the Dense→Reshape→BatchNorm block (4×4×C features); for the
-    MLP, the LeakyReLU after the first Dense. Falls back to the first Dense layer itself.
+    MLP, the LeakyReLU after the first Dense; for fastgan, its layer named ``g_features_4`` (the 4×4
+    gated features). Falls back to the first Dense layer itself.
     """
+    named = [layer for layer in G.layers if layer.name == FEATURES_LAYER]
+    if named:  # fastgan: its 4×4 features are a gated product (value · sigmoid(gate)), not one activation
+        return named[0]
     first_dense = None
     for layer in G.layers:
         kind = type(layer).__name__

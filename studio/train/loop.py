@@ -105,6 +105,9 @@ def _trainable_d_vars(cfg: RunConfig, D, decoders) -> list:
                 f"frozen, not {cfg.freeze_d}."
             )
         frozen = {id(v) for block in blocks[: cfg.freeze_d] for layer in block for v in layer.trainable_weights}
+        from studio.train.transfer import hold_still
+
+        hold_still([layer for block in blocks[: cfg.freeze_d] for layer in block])
     out = [v for v in D.trainable_variables if id(v) not in frozen]
     return out + (list(decoders.trainable_variables) if decoders is not None else [])
 

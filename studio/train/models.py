@@ -161,6 +161,15 @@ def build_discriminator_parts(cfg: RunConfig, name: str = "discriminator"):
     return D, D_features, fastgan.build_decoders(cfg, dt)
 
 
+def judge_block_count(cfg: RunConfig) -> int:
+    """How many blocks ``discriminator_blocks`` finds in ``cfg``'s D, without building it (FreezeD's most)."""
+    if cfg.model == "fastgan":
+        from studio.train import fastgan
+
+        return fastgan.discriminator_blocks(cfg.image_size)
+    return 3 if cfg.model == "mlp" else _num_ups(cfg.image_size)
+
+
 def discriminator_blocks(D) -> list[list]:
     """D's layers grouped into blocks from the input side, for FreezeD (Mo et al. 2020).
 

@@ -87,8 +87,31 @@ def start_from(cfg: RunConfig, source: Run | Path | str, step: int | None = None
         )
     src_cfg = run.config
     check_compatible(src_cfg, cfg.replace(channels=src_cfg.channels), run.id)
+    from studio.train.models import judge_block_count
+
+    most = judge_block_count(src_cfg)
+    if freeze_d > most:
+        raise StudioError(
+            f"The judge of this {src_cfg.model} model has {most} blocks, so at most {most} can be frozen, not {freeze_d}."
+        )
     lineage = {"run_id": run.id, "path": str(run.path.resolve()), "step": step, "source": kind}
     return cfg.replace(channels=src_cfg.channels, init_from=lineage, freeze_d=int(freeze_d)).validate()
+
+
+def hold_still(layers: list) -> None:
+    """Make frozen judge layers keep their weights exactly. Leaving them out of the optimizer is not
+    enough: Keras 3's ``SpectralNormalization`` writes W/σ back into its kernel on every training call
+    (with σ from its power iteration), so a frozen one would drift. Frozen, it runs as at inference,
+    on its stored kernel, which the source run's last training call already normalised. (Batch norm
+    still normalises with batch statistics; its scale and shift stay as they were.)"""
+    for layer in layers:
+        if type(layer).__name__ == "SpectralNormalization":
+            original = layer.call
+
+            def call(inputs, training=False, _original=original):
+                return _original(inputs, training=False)
+
+            layer.call = call
 
 
 def load_starting_weights(gan, cfg: RunConfig) -> str:

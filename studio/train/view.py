@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio.core.text import fmt_secs
+from studio.train.ada import ada_sentence
 from studio.train.config import RunConfig
 from studio.train.runs import Run
 from studio.train.state import RunState
@@ -36,6 +37,12 @@ class RunView:
     @property
     def id(self) -> str:
         return self.run.id
+
+    @property
+    def ada_sentence(self) -> str:
+        """Adaptive augmentation's state in plain words, from the last logged ``ada_p`` ("" without ADA):
+        "The judge is memorising your pictures; augmenting 34% of them to stop it." """
+        return ada_sentence(self.rows, self.cfg.ada_target) if self.cfg.ada == "on" else ""
 
     def progress(self) -> tuple[float, str]:
         """(fraction done, "Step 120 of 2,000 · ETA 1 min 05 s · 850 images/s")."""
