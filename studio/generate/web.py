@@ -228,6 +228,22 @@ def _why_server_only(sampler) -> str | None:
     return None
 
 
+def unsupported_reason(sampler) -> str | None:
+    """Why the browser cannot draw ``sampler``'s model (a sentence for people), or None if it can."""
+    why = _why_server_only(sampler)
+    if why:
+        return why
+    try:
+        generator_ops(sampler.G)
+    except _Unsupported as e:
+        return _unsupported_sentence(sampler.cfg, e)
+    return None
+
+
+def _unsupported_sentence(cfg, e: _Unsupported) -> str:
+    return f"The browser cannot run this {cfg.model} generator ({e}), so it draws on the server."
+
+
 def _directions_json(d: Directions | None) -> dict | None:
     if d is None:
         return None
@@ -251,7 +267,7 @@ def build_web_export(sampler, dtype: str = "float32", directions: Directions | N
     try:
         ops, tensors = generator_ops(sampler.G)
     except _Unsupported as e:
-        return ServerOnly(f"The browser cannot run this generator ({e}), so it draws on the server.")
+        return ServerOnly(_unsupported_sentence(sampler.cfg, e))
     cfg = sampler.cfg
     blob, entries = _pack(tensors, dtype)
     for op in ops:  # tensor indices → where each tensor lies in the binary

@@ -344,6 +344,16 @@ export function buildGenerator(tf, spec, weights) {
     async generate(z, label = 0) {
       return (await this.generateBatch([z], [label]))[0];
     },
+    /** generate() without awaiting: the backend's dataSync. Explore draws each slider input event
+     * inside its handler this way, so no event goes without its picture. */
+    generateSync(z, label = 0) {
+      const out = forward(input([z], [label]), 1);
+      try {
+        return toUint8(out.dataSync());
+      } finally {
+        out.dispose();
+      }
+    },
     /** One pass for several latents: an array of uint8 pixel arrays. */
     async generateBatch(zs, labels = null) {
       const out = forward(input(zs, labels), zs.length);
@@ -395,6 +405,23 @@ async function tryBackend(tf, name, opts) {
   // Half-float WebGL textures (some phones) would be visibly off the server's pictures.
   if (name === "webgl" && !tf.env().getBool("WEBGL_RENDER_FLOAT32_ENABLED")) return false;
   return true;
+}
+
+/** The order to try backends in: WebGL, WebAssembly, plain JavaScript, except that a WebGL drawn by
+ * a software rasteriser (SwiftShader, llvmpipe: no GPU) comes after WebAssembly, which is several
+ * times faster there (benchmarks/README.md). */
+export function backendOrder() {
+  let renderer = "";
+  try {
+    const gl = document.createElement("canvas").getContext("webgl2");
+    const ext = gl && gl.getExtension("WEBGL_debug_renderer_info");
+    renderer = ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : "";
+    const lose = gl && gl.getExtension("WEBGL_lose_context");
+    if (lose) lose.loseContext();
+  } catch (e) {
+    renderer = "";
+  }
+  return /swiftshader|llvmpipe|software/i.test(renderer) ? ["wasm", "webgl", "cpu"] : ["webgl", "wasm", "cpu"];
 }
 
 /** A generator on the fastest backend that draws the server's check picture (WebGL, then
