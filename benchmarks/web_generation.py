@@ -1,7 +1,8 @@
 """Pictures per second drawn in the viewer's browser: ui/web/gen.js in headless Chromium, per backend.
 
 For each model (DCGAN at the studio's default width, base_filters 64 and z_dim 100, at 32 and 64 px,
-and the quick-sketch width, base_filters 32 and z_dim 64, at 32 px; untrained weights, which time
+the quick-sketch width, base_filters 32 and z_dim 64, at 32 px, and fastgan as the auto preset
+makes it, base_filters 16 and z_dim 128, at 32 and 64 px; untrained weights, which time
 the same as trained ones) the script exports the snapshot (``studio.generate.web``), serves it with
 gen.js and the vendored TF.js from a local HTTP server, and in a fresh Chromium page per backend
 (WebGL, WebAssembly, plain JavaScript) draws frame after frame as a dragged direction slider does:
@@ -49,6 +50,8 @@ MODELS = [  # (name, RunConfig fields)
     ("dcgan 32 px (default width)", dict(model="dcgan", image_size=32, base_filters=64, z_dim=100)),
     ("dcgan 32 px (quick-sketch)", dict(model="dcgan", image_size=32, base_filters=32, z_dim=64)),
     ("dcgan 64 px (default width)", dict(model="dcgan", image_size=64, base_filters=64, z_dim=100)),
+    ("fastgan 32 px (auto preset width)", dict(model="fastgan", image_size=32, base_filters=16, z_dim=128)),
+    ("fastgan 64 px (auto preset)", dict(model="fastgan", image_size=64, base_filters=16, z_dim=128)),
 ]
 
 PAGE = """<!doctype html><meta charset="utf-8"><canvas id="c" role="img" aria-label="The generated picture"></canvas>

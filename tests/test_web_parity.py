@@ -1,6 +1,6 @@
 """The browser's picture is the server's: gen.js on the vendored TF.js under Node against ``Sampler``.
 
-Every family the studio trains (mlp, dcgan, sngan; plain and conditional) at 32, 64 and 128 px,
+Every family the studio trains (mlp, dcgan, sngan, plain and conditional; fastgan) at 32, 64 and 128 px,
 with scrambled batch-norm statistics and biases, exported by ``studio.generate.web`` and drawn by
 ui/web/gen.js on TF.js's CPU and WebAssembly backends in one Node process. The latents are made in
 JavaScript from seeds, ψ and sliders (GANSpace directions included) and must equal the server's
@@ -24,6 +24,7 @@ FAMILIES = [
     dict(model="mlp", conditional=True, num_classes=4),
     dict(model="dcgan", conditional=True, num_classes=5),
     dict(model="sngan", conditional=True, num_classes=3),
+    dict(model="fastgan"),  # a graph: gated linear units, skip-layer excitation (studio/train/fastgan.py)
 ]
 SIZES = (32, 64, 128)
 BACKENDS = ("cpu", "wasm")

@@ -122,3 +122,25 @@ def test_a_page_that_cannot_load_it_draws_on_the_server(server, trained, page, s
     expect(page.locator(f"{PAD} .gs-lp-engine")).to_have_text("")
     expect(page.locator("[data-testid='stException'], [data-testid='stAlert']")).to_have_count(0)
     shots(page, "drawn-on-the-server", full_page=False)
+
+
+def test_take_it_with_you_downloads_a_page_that_draws_offline(server, trained, browser, page, tmp_path):
+    goto_page(page, server, "Explore")
+    expect(page.locator(PICTURE)).to_be_visible(timeout=120_000)
+    wait_idle(page)
+    page.get_by_text("Take the generator with you").click()
+    with page.expect_download(timeout=120_000) as dl:
+        page.get_by_role("button", name="Take it with you (.html)").click()
+    assert dl.value.suggested_filename == "web-run-step40.html"
+    path = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(str(path))
+    assert path.stat().st_size <= 10_000_000
+    # Opened from disk with the network off, it draws by itself.
+    ctx = browser.new_context(offline=True)
+    try:
+        pg = ctx.new_page()
+        pg.goto(path.as_uri())
+        expect(pg.locator("#gs-picture")).to_have_attribute("data-drawn", "1", timeout=60_000)
+        expect(pg.get_by_role("img", name="The generated picture")).to_be_visible()
+    finally:
+        ctx.close()
