@@ -14,7 +14,7 @@ import pytest
 
 from studio.generate.directions import Directions, compute_directions
 from studio.generate.latent import add_offsets, seed_to_z, truncate
-from studio.generate.web import ServerOnly, WebModel, web_export, web_paths
+from studio.generate.web import ServerOnly, WebModel, unsupported_reason, web_export, web_paths
 from tests.web_helpers import floats, grey_diff, make_sampler, pixels, run_node
 
 FAMILIES = [
@@ -156,3 +156,10 @@ def test_a_model_the_browser_cannot_run_draws_on_the_server(tmp_path):
     out = web_export(s)
     assert isinstance(out, ServerOnly) and "server" in out.reason
     assert not web_paths(s.run.snapshot_path(0))[0].exists()
+    assert unsupported_reason(s) == out.reason  # what Explore says instead of the "Take it with you" button
+
+
+def test_every_family_the_parity_test_draws_is_supported(parity):
+    m, _ = parity["fastgan64"]
+    assert m["export"].spec["graph"] is True and m["export"].spec["family"] == "fastgan"
+    assert unsupported_reason(_reopen(parity["dcgan32"][0]["export"])) is None
