@@ -12,11 +12,21 @@ page (a capturing keydown listener starts the clock, a MutationObserver stops it
   (c) Checkpoints scrub: the filmstrip's slider (``ckpt_scrub``) → its latent picture's ``src`` changes
                  (``img.gs-fs-img-0``; every snapshot's picture is already in the page, see ui/components.py)
 
+  (d) Explore jump that no prefetch covers: End / Home on ``dir_1`` (−3σ ↔ +3σ) → new picture, once
+                 with the picture drawn in the page (ui/web/gen.js, issue 15) and once on a server
+                 started with STUDIO_WEB_GENERATION=0 (drawn on the server, as before issue 15).
+                 Target (issue 15): in the page ≤ 1.0x (a) and under 50 ms at 32 px.
+
+Then the server's CPU seconds (its process's user + system time) while 1 and then 5 pages each drag
+``dir_2`` end to end ``--drags`` times at once (the pages' mouse steps interleaved), in both modes:
+per input event and per drag. Target: in the page, no growth with viewers beyond one settled-value
+rerun per drag.
+
 Each uses its own ``streamlit run`` server (headless, own port, own empty runs folder holding one tiny
 run trained here first) and Debian's Chromium. Moves alternate between the measurements in rounds so
 load drift hits all alike. Median of the moves; target (issue 5): (b) and (c) within 1.5x of (a).
 
-    python benchmarks/ui_latency.py [--moves 20] [--rounds 2] [--preset tiny] [--steps 60]
+    python benchmarks/ui_latency.py [--moves 20] [--rounds 2] [--preset tiny] [--steps 60] [--drags 3]
 """
 
 from __future__ import annotations
@@ -80,8 +90,10 @@ def wait_idle(page, timeout: float = 60_000) -> None:
 class Probe:
     """One slider on one page, and the thing on screen that answers it."""
 
-    def __init__(self, name: str, page, slider: str, watch: str, attr: str | None, positions: int):
-        self.name, self.page, self.watch, self.attr = name, page, watch, attr
+    def __init__(
+        self, name: str, page, slider: str, watch: str, attr: str | None, positions: int, keys: tuple | None = None
+    ):
+        self.name, self.page, self.watch, self.attr, self.keys = name, page, watch, attr, keys
         # a Streamlit slider's key, or a CSS selector of a range input (the studio's own page parts)
         self.slider = (
             page.locator(slider)
@@ -91,16 +103,20 @@ class Probe:
         self.positions = positions  # how many presses fit before the end of the slider
         self.pos, self.dir = 0, 1
         self.samples: list[float] = []
+        self.before_js: str | None = None  # run in the page before each move
 
     def move(self, record: bool = True) -> None:
         page = self.page
         wait_idle(page)
         page.wait_for_timeout(150)  # let the previous rerun's last deltas land
         self.slider.focus()
+        if self.before_js:
+            page.evaluate(self.before_js)
         page.evaluate(ARM_JS, [self.watch, self.attr])
         if not 0 <= self.pos + self.dir <= self.positions:
             self.dir = -self.dir
-        page.keyboard.press("ArrowRight" if self.dir > 0 else "ArrowLeft")
+        right, left = self.keys or ("ArrowRight", "ArrowLeft")
+        page.keyboard.press(right if self.dir > 0 else left)
         self.pos += self.dir
         page.wait_for_function("window.__lat !== undefined", timeout=60_000)
         if record:
@@ -120,12 +136,55 @@ def _open(browser, url: str, nav: str | None, ready: str):
     return page
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (its own threads; /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def drag_cpu(server, pages: list, key: str, drags: int, steps: int = 60) -> tuple[float, int]:
+    """Server CPU seconds while every page in ``pages`` drags slider ``key`` end to end ``drags``
+    times at once, and the number of input events the pages saw."""
+    boxes = []
+    for page in pages:
+        sl = page.locator(pad_slider(key))
+        sl.scroll_into_view_if_needed()
+        sl.evaluate("(el) => { window.__inputs = 0; el.addEventListener('input', () => window.__inputs++); }")
+        boxes.append(sl.bounding_box())
+    for page in pages:
+        wait_idle(page)
+    cpu0 = _cpu_seconds(server.proc.pid)
+    for d in range(drags):
+        ends = (2, -2) if d % 2 == 0 else (-2, 2)
+        for page, b in zip(pages, boxes, strict=True):
+            x0 = b["x"] + (ends[0] if ends[0] > 0 else b["width"] + ends[0])
+            page.mouse.move(x0, b["y"] + b["height"] / 2)
+            page.mouse.down()
+        for i in range(1, steps + 1):
+            for page, b in zip(pages, boxes, strict=True):
+                x0 = b["x"] + (ends[0] if ends[0] > 0 else b["width"] + ends[0])
+                x1 = b["x"] + (ends[1] if ends[1] > 0 else b["width"] + ends[1])
+                page.mouse.move(x0 + (x1 - x0) * i / steps, b["y"] + b["height"] / 2)
+        for page in pages:
+            page.mouse.up()
+    for page in pages:
+        page.wait_for_timeout(400)
+        wait_idle(page)
+    pages[0].wait_for_timeout(500)
+    for page in pages:
+        wait_idle(page)
+    events = sum(int(page.evaluate("window.__inputs")) for page in pages)
+    return _cpu_seconds(server.proc.pid) - cpu0, events
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--moves", type=int, default=20, help="moves per measurement per round")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--preset", default="tiny")
     ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--drags", type=int, default=3, help="drags per page in the server CPU measurement")
+    ap.add_argument("--viewers", type=int, nargs="+", default=[1, 5])
     args = ap.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -147,6 +206,13 @@ def main() -> None:
             run_dir=studio.runs_dir / "latency-run",
         )
         n_snaps = len(res.run.snapshot_steps())
+        # The same runs folder, drawn on the server only (as before issue 15).
+        (tmp / "server-only").mkdir()
+        srv_only = Server(tmp / "server-only", env_extra={"STUDIO_WEB_GENERATION": "0"})
+        srv_only.runs_dir, srv_only.env["STUDIO_RUNS_DIR"] = studio.runs_dir, str(studio.runs_dir)
+        srv_only.env["STUDIO_DATA_DIR"] = str(studio.data_dir)
+        srv_only.start()
+        servers.append(srv_only)
         cfg = res.run.config
         has_ckpt = (ROOT / "pages" / "checkpoints.py").exists()
 
@@ -162,7 +228,34 @@ def main() -> None:
                     50,
                 )
             ]
-            explore = _open(browser, studio.url, "Explore", EXPLORE_PICTURE)
+            explore = _open(browser, studio.url, "Explore", EXPLORE_PICTURE + "[data-source]")
+            explore.wait_for_selector(".st-key-explore_pad .gs-lp[data-engine]", state="attached", timeout=120_000)
+            engine = explore.locator(".st-key-explore_pad .gs-lp").get_attribute("data-engine")
+            wait_idle(explore)
+            explore_srv = _open(browser, srv_only.url, "Explore", EXPLORE_PICTURE)
+            jumps = ("End", "Home")
+            probes.append(
+                Probe(
+                    f"(d) Explore jump dir_1 −3σ↔+3σ, drawn in the page ({engine}) → new picture",
+                    explore,
+                    pad_slider("dir_1"),
+                    EXPLORE_PICTURE,
+                    "src",
+                    1,
+                    jumps,
+                )
+            )
+            probes.append(
+                Probe(
+                    "(d') Explore jump dir_1 −3σ↔+3σ, drawn on the server (no prefetch covers it) → new picture",
+                    explore_srv,
+                    pad_slider("dir_1"),
+                    EXPLORE_PICTURE,
+                    "src",
+                    1,
+                    jumps,
+                )
+            )
             probes.append(
                 Probe("(b) Explore zdim_0 → new picture", explore, pad_slider("zdim_0"), EXPLORE_PICTURE, "src", 30)
             )
@@ -202,6 +295,10 @@ def main() -> None:
                 )
                 # The scrub starts at the latest snapshot: walk left first.
                 probes[-1].pos, probes[-1].dir = n_snaps - 1, -1
+            # A jump no prefetch covers: forget the pictures the pad holds for states seen before.
+            for pr in probes:
+                if pr.name.startswith("(d"):
+                    pr.before_js = "document.querySelector('.st-key-explore_pad .gs-lp').__state.prefetch = {}"
             for pr in probes:  # warm-up: first calls trace graphs, fill caches
                 for _ in range(3):
                     pr.move(record=False)
@@ -209,6 +306,20 @@ def main() -> None:
                 for pr in probes:
                     for _ in range(args.moves):
                         pr.move()
+            cpu_rows = []
+            for n in args.viewers:
+                for mode, srv in (("in the page", studio), ("on the server", srv_only)):
+                    pages = [_open(browser, srv.url, "Explore", EXPLORE_PICTURE) for _ in range(n)]
+                    if srv is studio:
+                        for pg in pages:
+                            pg.wait_for_selector(".st-key-explore_pad .gs-lp[data-engine]", state="attached")
+                    for pg in pages:
+                        wait_idle(pg)
+                    pages[0].wait_for_timeout(1000)
+                    cpu, events = drag_cpu(srv, pages, "dir_2", args.drags)
+                    cpu_rows.append((n, mode, cpu, events, n * args.drags))
+                    for pg in pages:
+                        pg.context.close()
             browser.close()
     finally:
         for s in servers:
@@ -229,6 +340,13 @@ def main() -> None:
         med, p90 = statistics.median(s), s[min(len(s) - 1, int(0.9 * len(s)))]
         if i == 0:
             print(f"| {pr.name} | {len(s)} | {med:.0f} | {p90:.0f} | 1.00 | reference | — |")
+        elif pr.name.startswith("(d) "):
+            ok = med / ref <= 1.0 and med < 50
+            print(
+                f"| {pr.name} | {len(s)} | {med:.0f} | {p90:.0f} | {med / ref:.2f} | ≤ 1.0x and < 50 ms | {'yes' if ok else 'no'} |"
+            )
+        elif pr.name.startswith("(d') "):
+            print(f"| {pr.name} | {len(s)} | {med:.0f} | {p90:.0f} | {med / ref:.2f} | — (before issue 15) | — |")
         elif "not the target" in pr.name:
             print(f"| {pr.name} | {len(s)} | {med:.0f} | {p90:.0f} | {med / ref:.2f} | — | — |")
         else:
@@ -240,6 +358,18 @@ def main() -> None:
     if not has_ckpt:
         print(
             "| (c) Checkpoints scrub (filmstrip) → new picture | — | n/a | n/a | n/a | ≤ 1.5x | n/a (no Checkpoints page) |"
+        )
+
+    print(
+        f"\nServer CPU seconds (its process, user + system) while pages drag dir_2 end to end "
+        f"{args.drags} times each, at once:\n"
+    )
+    print("| pages | drawn | input events | drags | server CPU s | CPU ms per input event | CPU ms per drag |")
+    print("|---|---|---|---|---|---|---|")
+    for n, mode, cpu, events, drags in cpu_rows:
+        print(
+            f"| {n} | {mode} | {events} | {drags} | {cpu:.2f} | {1000 * cpu / max(events, 1):.2f} "
+            f"| {1000 * cpu / max(drags, 1):.0f} |"
         )
 
 

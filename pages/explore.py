@@ -16,7 +16,7 @@ import streamlit as st
 
 from studio.core.errors import StudioError
 from studio.core.images import encode_png, whole_factor
-from studio.generate.directions import Directions, directions_for
+from studio.generate.directions import Directions
 from studio.generate.instrument import (
     SHOWN_DIRECTIONS,
     Point,
@@ -31,8 +31,17 @@ from studio.train.runs import Run
 from ui import state
 from ui.common import runs, sampler, use_app_navigation
 from ui.components import latentpad, slider_groups
-from ui.explore_panels import IMAGE_PX, exports, generator_download, journeys, no_runs, open_png
-from ui.widgets import class_picker, progress_bar, run_picker
+from ui.explore_panels import (
+    IMAGE_PX,
+    exports,
+    generator_download,
+    journeys,
+    no_runs,
+    open_png,
+    snapshot_directions,
+)
+from ui.webgen import browser_draws, pad_web
+from ui.widgets import class_picker, run_picker
 
 CHECKPOINTS_PAGE = "pages/checkpoints.py"
 PICTURE = "explore_picture"  # key of the picture fragment: slider callbacks rerun only it
@@ -87,27 +96,6 @@ def _pad_moved() -> None:
             if v != ss.get(k):
                 ss["_explore_last_slider"] = k
             ss[k] = v
-
-
-def _directions(run_path: str, step: int, smp) -> Directions | None:
-    """GANSpace directions of this snapshot: from the session, the file beside the snapshot, or computed once."""
-    ss = st.session_state
-    try:  # a resumed run rewrites its snapshots: a new file gets its own directions
-        mtime = Run(Path(run_path)).snapshot_path(step).stat().st_mtime_ns
-    except (OSError, StudioError):
-        mtime = 0
-    key = (run_path, step, mtime)
-    held = ss.get("_explore_dirs")
-    if held and held[0] == key:
-        return held[1]
-    d = None
-    with progress_bar("Finding this snapshot's main directions (only the first time)…") as report:
-        try:
-            d = directions_for(smp, progress=report)
-        except StudioError as e:
-            st.warning(str(e))
-    ss["_explore_dirs"] = (key, d)
-    return d
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -207,7 +195,9 @@ def picture(run_path, step, dirs, names, seed: int, psi: float, label, strips: l
         t0 = time.perf_counter()
         img = point.draw()
         ms = 1000 * (time.perf_counter() - t0)
-        near = point.prefetch(ss.get("_explore_last_slider"))
+        web = pad_web(smp, dirs, names)
+        # A page that draws itself needs no pictures of nearby states: only settled values come here.
+        near = {} if browser_draws(ss.get("explore_pad"), web) else point.prefetch(ss.get("_explore_last_slider"))
     except StudioError as e:
         st.error(str(e))
         return
@@ -216,6 +206,7 @@ def picture(run_path, step, dirs, names, seed: int, psi: float, label, strips: l
     ss.setdefault("_explore_latest", {}).update(image=img, recipe=recipe, moved=point.moved)
     ss["_explore_latest"].pop("png", None)
     sig = f"{run_path}|{step}|{seed}|{psi}|{label}|{','.join(keys)}|{dirs.snapshot_hash if dirs is not None else ''}"
+    point_data = {"seed": seed, "psi": psi, "label": label}
     latentpad(
         "explore_pad",
         sig=sig,
@@ -225,6 +216,8 @@ def picture(run_path, step, dirs, names, seed: int, psi: float, label, strips: l
         picture=encode_png(img),
         px=cfg.image_size * k,
         prefetch=near,
+        web=web,
+        point=point_data,
         on_change=_pad_moved,
     )
     moved = point.moved
@@ -280,7 +273,7 @@ def main() -> None:
     except StudioError as e:
         st.error(str(e))
         return
-    dirs = _directions(run_path, int(step), smp)
+    dirs = snapshot_directions(run_path, int(step), smp)
     instrument(run_path, int(step), dirs, class_names(cfg))
 
     st.subheader("Journeys")
@@ -290,7 +283,7 @@ def main() -> None:
     open_png(_reset_sliders)
 
     with st.expander("Take the generator with you"):
-        generator_download(run_path, int(step))
+        generator_download(run_path, int(step), dirs, class_names(cfg), int(ss.get("explore_seed", DEFAULT_SEED)))
 
 
 use_app_navigation()

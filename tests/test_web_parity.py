@@ -1,6 +1,6 @@
 """The browser's picture is the server's: gen.js on the vendored TF.js under Node against ``Sampler``.
 
-Every family the studio trains (mlp, dcgan, sngan; plain and conditional) at 32, 64 and 128 px,
+Every family the studio trains (mlp, dcgan, sngan, plain and conditional; fastgan) at 32, 64 and 128 px,
 with scrambled batch-norm statistics and biases, exported by ``studio.generate.web`` and drawn by
 ui/web/gen.js on TF.js's CPU and WebAssembly backends in one Node process. The latents are made in
 JavaScript from seeds, ψ and sliders (GANSpace directions included) and must equal the server's
@@ -14,7 +14,7 @@ import pytest
 
 from studio.generate.directions import Directions, compute_directions
 from studio.generate.latent import add_offsets, seed_to_z, truncate
-from studio.generate.web import ServerOnly, WebModel, web_export, web_paths
+from studio.generate.web import ServerOnly, WebModel, unsupported_reason, web_export, web_paths
 from tests.web_helpers import floats, grey_diff, make_sampler, pixels, run_node
 
 FAMILIES = [
@@ -24,6 +24,7 @@ FAMILIES = [
     dict(model="mlp", conditional=True, num_classes=4),
     dict(model="dcgan", conditional=True, num_classes=5),
     dict(model="sngan", conditional=True, num_classes=3),
+    dict(model="fastgan"),  # a graph: gated linear units, skip-layer excitation (studio/train/fastgan.py)
 ]
 SIZES = (32, 64, 128)
 BACKENDS = ("cpu", "wasm")
@@ -155,3 +156,10 @@ def test_a_model_the_browser_cannot_run_draws_on_the_server(tmp_path):
     out = web_export(s)
     assert isinstance(out, ServerOnly) and "server" in out.reason
     assert not web_paths(s.run.snapshot_path(0))[0].exists()
+    assert unsupported_reason(s) == out.reason  # what Explore says instead of the "Take it with you" button
+
+
+def test_every_family_the_parity_test_draws_is_supported(parity):
+    m, _ = parity["fastgan64"]
+    assert m["export"].spec["graph"] is True and m["export"].spec["family"] == "fastgan"
+    assert unsupported_reason(_reopen(parity["dcgan32"][0]["export"])) is None

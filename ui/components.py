@@ -97,6 +97,8 @@ def latentpad(
     picture: bytes,
     px: int,
     prefetch: dict[str, bytes],
+    web: dict | None = None,
+    point: dict | None = None,
     on_change: Callable[[], None] | None = None,
 ) -> None:
     """Explore's picture and its sliders in one page part (see ui/web/latentpad.js).
@@ -106,6 +108,9 @@ def latentpad(
     ``[{title, caption, sliders: [{key, label, help, unit, min, max, step, strip: PNG bytes | None}]}]``.
     ``prefetch``: pictures for nearby slider states, keyed by ``studio.generate.instrument.state_key``. The person's moves
     come back as the state value ``values`` (a dict), with ``on_change`` run first.
+    ``web`` (``ui.webgen.pad_web``): where the page finds TF.js, gen.js and the snapshot's web export
+    to draw every slider move itself, from ``point`` ({seed, psi, label}); it reports the backend it
+    uses as the state value ``engine`` ({sig, backend}). None: the server draws every picture.
     """
     groups = [{**g, "sliders": [{**s, "strip": data_uri(s.get("strip"))} for s in g["sliders"]]} for g in groups]
     data = {
@@ -117,8 +122,10 @@ def latentpad(
         "picture_key": state_key(values),
         "px": int(px),
         "prefetch": {k: data_uri(v) for k, v in prefetch.items()},
+        "web": web,
+        "point": point,
     }
-    _latentpad(key=key, data=data, on_values_change=on_change or (lambda: None))
+    _latentpad(key=key, data=data, on_values_change=on_change or (lambda: None), on_engine_change=lambda: None)
 
 
 def slider_groups(dirs, n: int, strips: list[bytes], k: int, z_dim: int) -> list[dict]:

@@ -316,7 +316,11 @@ def open_png(reset_sliders) -> None:
 
 
 # ---- take the generator along -------------------------------------------------------------------------
-def generator_download(run_path: str, step: int) -> None:
+def generator_download(run_path: str, step: int, dirs: Directions | None, names: list[str], seed: int) -> None:
+    """The snapshot's generator as a Keras file, and as the "Take it with you" page (one HTML file
+    that draws offline, ``studio.media.standalone``). Both are made on click and write nothing on
+    the server, so a passphrase does not guard them (``ui.widgets.may_write`` is for changes)."""
+
     def make() -> bytes:
         from studio.media.model import export_generator
 
@@ -335,3 +339,69 @@ def generator_download(run_path: str, step: int) -> None:
         help="The snapshot's generator as a Keras 3 file: keras.saving.load_model(path) loads it "
         "anywhere, and calling it on latents draws pictures.",
     )
+    from studio.generate.web import ServerOnly
+    from studio.media.standalone import standalone_html
+
+    smp = sampler(run_path, step)
+
+    def page() -> bytes:
+        made = standalone_html(smp, dirs, names if smp.cfg.conditional else None, seed=int(seed))
+        if isinstance(made, ServerOnly):  # the button is not offered then; a race is one sentence
+            return made.reason.encode("utf-8")
+        return made[0].encode("utf-8")
+
+    why = _web_unsupported(smp)
+    if why:
+        st.caption(why)
+        return
+    st.download_button(
+        "Take it with you (.html)",
+        page,
+        file_name=f"{Path(run_path).name}-step{step}.html",
+        mime="text/html",
+        key="dl_takeaway",
+        on_click="ignore",
+        icon=":material/travel_explore:",
+        help="One web page that draws this snapshot's pictures by itself, opened from disk with no "
+        "server and no network: seed, ψ, direction sliders, class, PNG download with the recipe.",
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _unsupported_reason(run_path: str, step: int, mtime: int) -> str | None:
+    from studio.generate.web import unsupported_reason
+
+    return unsupported_reason(sampler(run_path, step))
+
+
+def _web_unsupported(smp) -> str | None:
+    try:
+        mtime = smp.run.snapshot_path(smp.step).stat().st_mtime_ns
+    except OSError:
+        mtime = 0
+    return _unsupported_reason(str(smp.run.path), int(smp.step), mtime)
+
+
+# ---- GANSpace directions of a snapshot ---------------------------------------------------------------
+def snapshot_directions(run_path: str, step: int, smp) -> Directions | None:
+    """GANSpace directions of this snapshot: from the session, the file beside the snapshot, or computed once."""
+    from studio.generate.directions import directions_for
+    from studio.train.runs import Run
+
+    ss = st.session_state
+    try:  # a resumed run rewrites its snapshots: a new file gets its own directions
+        mtime = Run(Path(run_path)).snapshot_path(step).stat().st_mtime_ns
+    except (OSError, StudioError):
+        mtime = 0
+    key = (run_path, step, mtime)
+    held = ss.get("_explore_dirs")
+    if held and held[0] == key:
+        return held[1]
+    d = None
+    with progress_bar("Finding this snapshot's main directions (only the first time)…") as report:
+        try:
+            d = directions_for(smp, progress=report)
+        except StudioError as e:
+            st.warning(str(e))
+    ss["_explore_dirs"] = (key, d)
+    return d

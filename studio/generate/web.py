@@ -108,8 +108,11 @@ def generator_ops(G) -> tuple[list[dict], list[np.ndarray]]:
     """The ops of generator ``G`` (a Keras model from ``build_generator``) and their float32 tensors.
 
     Tensor fields of an op hold indices into the returned list. Raises ``_Unsupported`` for a layer
-    or setting the browser runtime does not implement.
+    or setting the browser runtime does not implement. A branching generator gets a graph
+    (``generator_graph``: each op names its inputs); the others one chain of ops.
     """
+    if _is_graph(G):
+        return generator_graph(G)
     layers = [la for la in G.layers if type(la).__name__ != "InputLayer"]
     ops: list[dict] = []
     tensors: list[np.ndarray] = []
@@ -203,6 +206,137 @@ def generator_ops(G) -> tuple[list[dict], list[np.ndarray]]:
     return ops, tensors
 
 
+def _is_graph(G) -> bool:
+    """True for a generator that is not one chain of layers (fastgan: gated units, skip excitation)."""
+    return any(type(la).__name__ in ("Multiply", "Add") for la in G.layers)
+
+
+def _inputs_of(la) -> list[str]:
+    return [t._keras_history[0].name for t in la._inbound_nodes[0].input_tensors]
+
+
+def generator_graph(G) -> tuple[list[dict], list[np.ndarray]]:
+    """The ops of a branching generator ``G`` as a graph: op k's ``in`` lists the ops it reads (-1: z).
+
+    Ops: ``dense``, ``reshape``, ``deconv``, ``conv`` (stride 1, same/valid), ``avgpool`` (pool =
+    stride, valid), ``multiply``, ``sigmoid``, ``silu``, ``relu``, ``leaky_relu``, ``tanh``. Batch
+    norm is folded into the dense, transposed-convolution or convolution layer before it (through a
+    reshape to channels after a dense layer) when nothing else reads that layer. Layers come in
+    ``G.layers`` order, which Keras keeps topological.
+    """
+    layers = [la for la in G.layers if type(la).__name__ != "InputLayer"]
+    if len(G.inputs) != 1:
+        raise _Unsupported("a class input")
+    readers: dict[str, int] = {}
+    for la in layers:
+        for name in _inputs_of(la):
+            readers[name] = readers.get(name, 0) + 1
+    index = {G.inputs[0]._keras_history[0].name: -1}
+    ops: list[dict] = []
+    open_params: dict[int, dict] = {}  # op index → {"kernel", "bias"} (float64) until the end
+    for la in layers:
+        kind, c = type(la).__name__, la.get_config()
+        ins = [index[n] for n in _inputs_of(la)]
+        op: dict | None = None
+        if kind == "Dense":
+            if c["activation"] != "linear":
+                raise _Unsupported(f"a dense layer with a {c['activation']} activation")
+            op = {"op": "dense", "units": int(c["units"])}
+            open_params[len(ops)] = {
+                "kernel": np.asarray(la.kernel, np.float64),
+                "bias": np.asarray(la.bias, np.float64) if la.use_bias else None,
+            }
+        elif kind == "Reshape":
+            op = {"op": "reshape", "shape": [int(d) for d in c["target_shape"]]}
+        elif kind in ("Conv2DTranspose", "Conv2D"):
+            if (
+                c["data_format"] != "channels_last"
+                or tuple(c["dilation_rate"]) != (1, 1)
+                or c.get("groups", 1) != 1
+                or c.get("output_padding") is not None
+                or c["activation"] != "linear"
+                or c["padding"] not in ("same", "valid")
+                or (kind == "Conv2D" and tuple(c["strides"]) != (1, 1))
+            ):
+                raise _Unsupported(f"a {kind} with settings the browser runtime lacks")
+            op = {
+                "op": "deconv" if kind == "Conv2DTranspose" else "conv",
+                "strides": [int(s) for s in c["strides"]],
+                "padding": c["padding"],
+                "out": [int(d) for d in la.output.shape[1:]],
+            }
+            open_params[len(ops)] = {
+                "kernel": np.asarray(la.kernel, np.float64),
+                "bias": np.asarray(la.bias, np.float64) if la.use_bias else None,
+            }
+        elif kind == "BatchNormalization":
+            src = ins[0]
+            scale, shift = _bn_scale_shift(la)
+            target, tile = src, 1
+            if src >= 0 and ops[src]["op"] == "reshape" and len(ops[src]["shape"]) == 3:
+                target = ops[src]["in"][0]
+            p = open_params.get(target)
+            consumers_ok = readers.get(layers_name(ops, src), 0) == 1 and (
+                target == src or readers.get(layers_name(ops, target), 0) == 1
+            )
+            if p is None or not consumers_ok:
+                raise _Unsupported("batch norm that does not follow a layer it can fold into")
+            k = p["kernel"]
+            if ops[target]["op"] == "dense":
+                if k.shape[1] % scale.size:
+                    raise _Unsupported("batch norm after a dense layer without a reshape to channels")
+                tile = k.shape[1] // scale.size
+                scale, shift = np.tile(scale, tile), np.tile(shift, tile)
+                p["kernel"] = k * scale[None, :]
+            elif ops[target]["op"] == "deconv":  # kernel (kh, kw, out, in)
+                p["kernel"] = k * scale[None, None, :, None]
+            else:  # conv kernel (kh, kw, in, out)
+                p["kernel"] = k * scale[None, None, None, :]
+            b = p["bias"] if p["bias"] is not None else np.zeros_like(scale)
+            p["bias"] = b * scale + shift
+            index[la.name] = src  # the folded layer's output is the batch norm's
+            continue
+        elif kind == "AveragePooling2D":
+            pool = [int(d) for d in c["pool_size"]]
+            if c["padding"] != "valid" or [int(d) for d in c["strides"]] != pool:
+                raise _Unsupported("an average pooling with settings the browser runtime lacks")
+            op = {"op": "avgpool", "pool": pool}
+        elif kind == "Multiply":
+            op = {"op": "multiply"}
+        elif kind == "Activation" and c["activation"] in ("sigmoid", "silu", "tanh", "relu", "linear"):
+            if c["activation"] == "linear":
+                index[la.name] = ins[0]
+                continue
+            op = {"op": c["activation"]}
+        elif kind == "ReLU" and c["max_value"] is None and c["threshold"] == 0:
+            slope = float(c["negative_slope"])
+            op = {"op": "relu"} if slope == 0 else {"op": "leaky_relu", "alpha": slope}
+        elif kind == "LeakyReLU":
+            op = {"op": "leaky_relu", "alpha": float(c["negative_slope"])}
+        else:
+            raise _Unsupported(f"its {kind} layers")
+        op["in"] = ins
+        op["name"] = la.name
+        index[la.name] = len(ops)
+        ops.append(op)
+    tensors: list[np.ndarray] = []
+    for i, p in open_params.items():
+        tensors.append(np.ascontiguousarray(p["kernel"].astype(np.float32)))
+        ops[i]["kernel"] = len(tensors) - 1
+        if p["bias"] is not None:
+            tensors.append(np.ascontiguousarray(p["bias"].astype(np.float32)))
+            ops[i]["bias"] = len(tensors) - 1
+        else:
+            ops[i]["bias"] = None
+    if index[G.layers[-1].name] != len(ops) - 1:
+        raise _Unsupported("an output that is not its last layer")
+    return ops, tensors
+
+
+def layers_name(ops: list[dict], i: int) -> str:
+    return ops[i]["name"] if i >= 0 else ""
+
+
 def _pack(tensors: list[np.ndarray], dtype: str) -> tuple[bytes, list[dict]]:
     """One little-endian binary of every tensor in ``dtype``, each start aligned to 16 bytes."""
     parts, entries, offset = [], [], 0
@@ -228,6 +362,22 @@ def _why_server_only(sampler) -> str | None:
     return None
 
 
+def unsupported_reason(sampler) -> str | None:
+    """Why the browser cannot draw ``sampler``'s model (a sentence for people), or None if it can."""
+    why = _why_server_only(sampler)
+    if why:
+        return why
+    try:
+        generator_ops(sampler.G)
+    except _Unsupported as e:
+        return _unsupported_sentence(sampler.cfg, e)
+    return None
+
+
+def _unsupported_sentence(cfg, e: _Unsupported) -> str:
+    return f"The browser cannot run this {cfg.model} generator ({e}), so it draws on the server."
+
+
 def _directions_json(d: Directions | None) -> dict | None:
     if d is None:
         return None
@@ -251,7 +401,7 @@ def build_web_export(sampler, dtype: str = "float32", directions: Directions | N
     try:
         ops, tensors = generator_ops(sampler.G)
     except _Unsupported as e:
-        return ServerOnly(f"The browser cannot run this generator ({e}), so it draws on the server.")
+        return ServerOnly(_unsupported_sentence(sampler.cfg, e))
     cfg = sampler.cfg
     blob, entries = _pack(tensors, dtype)
     for op in ops:  # tensor indices → where each tensor lies in the binary
@@ -271,6 +421,7 @@ def build_web_export(sampler, dtype: str = "float32", directions: Directions | N
         "format": "gan-studio-web",
         "version": EXPORT_VERSION,
         "family": cfg.model + ("-conditional" if cfg.conditional else ""),
+        "graph": any("in" in op for op in ops),
         "run_id": sampler.run.id,
         "step": int(sampler.step),
         "snapshot_hash": file_hash(snap),

@@ -125,13 +125,14 @@ def test_sliders_change_the_picture(server, trained, page, shots):
     page.get_by_role("button", name="Surprise me").click()
     expect(img).not_to_have_attribute("src", first, timeout=30_000)
     _settle(page)
-    # A slider step under the new seed shows at once a prefetched picture, and the server's own
-    # answer for that step agrees with it.
+    # A slider step under the new seed shows at once a picture drawn in the page (or, where the
+    # page cannot draw, prefetched by the server), and the server's own answer for that step agrees
+    # with it (issue 15: within 2 grey levels; the page's canvas gives an RGBA PNG of grey pixels).
     _press(page, "zdim_0", 1)
-    shown = _screen_pixels(img).astype(int)
+    shown = _screen_pixels(img)[..., :1].astype(int)
     _settle(page)
     expect(page.get_by_text("1 slider moved")).to_be_visible()
-    assert np.abs(shown - _screen_pixels(img).astype(int)).max() <= 1
+    assert np.abs(shown - _screen_pixels(img)[..., :1].astype(int)).max() <= 2
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
 
 

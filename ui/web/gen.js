@@ -283,24 +283,127 @@ function tensorData(weights, entry) {
   return new Float32Array(weights, entry.offset, n);
 }
 
+/** Keras's Conv2DTranspose(4×4, strides 2, "same") kernel (4, 4, Cout, Cin) as the kernel of one
+ * 3×3 stride-1 convolution with 4·Cout outputs, one group of Cout per output phase (row parity a,
+ * column parity b), which depthToSpace(2) then interleaves. Input pixel m reaches output 2m + k − 1
+ * through tap k (studio/generate/sampling.py _deconv4x4s2), so output row 2m + a sees inputs m − 1,
+ * m, m + 1 through taps (3, 1, –) for a = 0 and (–, 2, 0) for a = 1; the same along columns.
+ * TF.js's own conv2dTranspose is a plain loop on the WebAssembly backend and many passes on WebGL;
+ * a convolution is XNNPACK there and one shader here, and ReLU and bias fuse into it. */
+function deconvAsPhaseConv(kernel, shape) {
+  const [kh, kw, cout, cin] = shape;
+  const taps = [[3, 1, -1], [-1, 2, 0]];
+  const out = new Float32Array(9 * cin * 4 * cout);
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 3; j++)
+      for (let a = 0; a < 2; a++)
+        for (let b = 0; b < 2; b++) {
+          const ka = taps[a][i], kb = taps[b][j];
+          if (ka < 0 || kb < 0) continue;
+          for (let ci = 0; ci < cin; ci++)
+            for (let c = 0; c < cout; c++)
+              out[((i * 3 + j) * cin + ci) * 4 * cout + (a * 2 + b) * cout + c] = kernel[((ka * kw + kb) * cout + c) * cin + ci];
+        }
+  return out;
+}
+
+const FUSABLE = { relu: "relu", leaky_relu: "leakyrelu" };
+
+/** The forward pass of a graph spec (spec.graph: fastgan's gated units and skip-layer excitation):
+ * op k reads the outputs of the ops in op.in (-1: the input), in the order the spec lists them. */
+function graphForward(tf, spec, weights, keep) {
+  const [H, W, C] = [spec.image_size, spec.image_size, spec.channels];
+  const nodes = spec.ops.map((op) => {
+    const [kh, kw, cout, cin] = op.kernel ? op.kernel.shape : [];
+    if (op.op === "deconv" && kh === 4 && kw === 4 && op.strides[0] === 2 && op.strides[1] === 2 && op.padding === "same") {
+      const w = deconvAsPhaseConv(tensorData(weights, op.kernel), op.kernel.shape);
+      const kernel = keep(tf.tensor4d(w, [3, 3, cin, 4 * cout]));
+      const bias = op.bias ? keep(tf.tensor(tensorData(weights, op.bias), op.bias.shape, "float32")) : null;
+      return { ...op, op: "phaseconv", kernel, bias };
+    }
+    if (op.op === "dense" || op.op === "deconv" || op.op === "conv") {
+      const kernel = keep(tf.tensor(tensorData(weights, op.kernel), op.kernel.shape, "float32"));
+      const bias = op.bias ? keep(tf.tensor(tensorData(weights, op.bias), op.bias.shape, "float32")) : null;
+      return { ...op, kernel, bias };
+    }
+    return op;
+  });
+  return (x, batch) =>
+    tf.tidy(() => {
+      const input = tf.tensor2d(x, [batch, x.length / batch]);
+      const vals = [];
+      const at = (i) => (i < 0 ? input : vals[i]);
+      for (const op of nodes) {
+        const a = at(op.in[0]);
+        let h;
+        if (op.op === "dense") h = tf.matMul(a, op.kernel);
+        else if (op.op === "reshape") h = tf.reshape(a, [batch, ...op.shape]);
+        else if (op.op === "deconv") h = tf.conv2dTranspose(a, op.kernel, [batch, ...op.out], op.strides, op.padding);
+        else if (op.op === "phaseconv") h = tf.depthToSpace(tf.conv2d(a, op.kernel, 1, "same"), 2);
+        else if (op.op === "conv") h = tf.conv2d(a, op.kernel, op.strides, op.padding);
+        else if (op.op === "avgpool") h = tf.avgPool(a, op.pool, op.pool, "valid");
+        else if (op.op === "multiply") h = tf.mul(a, at(op.in[1]));
+        else if (op.op === "sigmoid") h = tf.sigmoid(a);
+        else if (op.op === "silu") h = tf.mul(a, tf.sigmoid(a));
+        else if (op.op === "relu") h = tf.relu(a);
+        else if (op.op === "leaky_relu") h = tf.leakyRelu(a, op.alpha);
+        else if (op.op === "tanh") h = tf.tanh(a);
+        else throw new Error(`unknown op ${op.op}`);
+        if (op.bias) h = tf.add(h, op.bias);
+        vals.push(h);
+      }
+      return tf.reshape(vals[vals.length - 1], [batch, H * W * C]);
+    });
+}
+
 /** The forward pass of `spec` on the current tf backend. weights: ArrayBuffer of the binary. */
 export function buildGenerator(tf, spec, weights) {
   if (weights.byteLength !== spec.weights.bytes) throw new Error("the weights do not match the spec");
   const kept = [];
   const keep = (t) => (kept.push(t), t);
   let table = null;
-  const plan = spec.ops.map((op) => {
+  const plan = [];
+  const ops = spec.graph ? [] : spec.ops;
+  for (let k = 0; k < ops.length; k++) {
+    const op = ops[k];
     if (op.op === "embed") {
+      // The class row is concatenated to z in JavaScript: exact, and one op fewer.
       table = { data: tensorData(weights, op.table), width: op.table.shape[1], rows: op.table.shape[0] };
-      return null; // the class row is concatenated to z in JavaScript: exact, and one op fewer
+      continue;
     }
-    if (op.op === "dense" || op.op === "deconv") {
-      const kernel = keep(tf.tensor(tensorData(weights, op.kernel), op.kernel.shape, "float32"));
-      const bias = op.bias ? keep(tf.tensor(tensorData(weights, op.bias), op.bias.shape, "float32")) : null;
-      return { ...op, kernel, bias };
+    if (op.op !== "dense" && op.op !== "deconv") {
+      plan.push(op);
+      continue;
     }
-    return op;
-  }).filter(Boolean);
+    // An activation right after (a reshape may sit between) is fused into the layer: elementwise,
+    // so it commutes with the reshape and with depthToSpace.
+    let act = null, alpha = 0;
+    const nxt = ops[k + 1] && ops[k + 1].op === "reshape" && op.op === "dense" ? k + 2 : k + 1;
+    if (ops[nxt] && FUSABLE[ops[nxt].op]) {
+      act = FUSABLE[ops[nxt].op];
+      alpha = ops[nxt].alpha || 0;
+    }
+    const w = tensorData(weights, op.kernel);
+    const b = op.bias ? tensorData(weights, op.bias) : null;
+    const step = { op: op.op, act, alpha, out: op.out, strides: op.strides, padding: op.padding };
+    const [kh, kw, cout] = op.kernel.shape;
+    if (op.op === "deconv" && kh === 4 && kw === 4 && op.strides[0] === 2 && op.strides[1] === 2 && op.padding === "same") {
+      step.op = "phaseconv";
+      step.kernel = keep(tf.tensor4d(deconvAsPhaseConv(w, op.kernel.shape), [3, 3, op.kernel.shape[3], 4 * cout]));
+      const b4 = new Float32Array(4 * cout);
+      if (b) for (let p = 0; p < 4; p++) b4.set(b, p * cout);
+      step.bias = keep(tf.tensor1d(b4));
+    } else {
+      step.kernel = keep(tf.tensor(w, op.kernel.shape, "float32"));
+      step.bias = b ? keep(tf.tensor1d(b)) : null;
+      if (op.op === "deconv") step.act = null; // conv2dTranspose has no fused form: apply it after
+    }
+    plan.push(step);
+    if (step.act) {
+      if (nxt === k + 2) plan.push(ops[k + 1]); // the reshape
+      k = nxt;
+    }
+  }
   const inDim = spec.z_dim + (table ? table.width : 0);
   const [H, W, C] = [spec.image_size, spec.image_size, spec.channels];
 
@@ -318,21 +421,24 @@ export function buildGenerator(tf, spec, weights) {
     return x;
   }
 
-  function forward(x, batch) {
+  const forward = spec.graph ? graphForward(tf, spec, weights, keep) : chainForward;
+
+  function chainForward(x, batch) {
     return tf.tidy(() => {
       let h = tf.tensor2d(x, [batch, inDim]);
       for (const op of plan) {
-        if (op.op === "dense") {
-          h = tf.matMul(h, op.kernel);
+        const fused = { bias: op.bias || undefined, activation: op.act || "linear", leakyreluAlpha: op.alpha };
+        if (op.op === "dense") h = tf.fused.matMul({ a: h, b: op.kernel, ...fused });
+        else if (op.op === "phaseconv") {
+          h = tf.depthToSpace(tf.fused.conv2d({ x: h, filter: op.kernel, strides: 1, pad: "same", ...fused }), 2);
+        } else if (op.op === "deconv") {
+          h = tf.conv2dTranspose(h, op.kernel, [batch, ...op.out], op.strides, op.padding);
           if (op.bias) h = tf.add(h, op.bias);
         } else if (op.op === "reshape") h = tf.reshape(h, [batch, ...op.shape]);
         else if (op.op === "relu") h = tf.relu(h);
         else if (op.op === "leaky_relu") h = tf.leakyRelu(h, op.alpha);
         else if (op.op === "tanh") h = tf.tanh(h);
-        else if (op.op === "deconv") {
-          h = tf.conv2dTranspose(h, op.kernel, [batch, ...op.out], op.strides, op.padding);
-          if (op.bias) h = tf.add(h, op.bias);
-        } else throw new Error(`unknown op ${op.op}`);
+        else throw new Error(`unknown op ${op.op}`);
       }
       return tf.reshape(h, [batch, H * W * C]);
     });
@@ -343,6 +449,16 @@ export function buildGenerator(tf, spec, weights) {
     /** uint8 pixels (H·W·C) of latent z (Float32Array) and class label. */
     async generate(z, label = 0) {
       return (await this.generateBatch([z], [label]))[0];
+    },
+    /** generate() without awaiting: the backend's dataSync. Explore draws each slider input event
+     * inside its handler this way, so no event goes without its picture. */
+    generateSync(z, label = 0) {
+      const out = forward(input([z], [label]), 1);
+      try {
+        return toUint8(out.dataSync());
+      } finally {
+        out.dispose();
+      }
     },
     /** One pass for several latents: an array of uint8 pixel arrays. */
     async generateBatch(zs, labels = null) {
@@ -395,6 +511,23 @@ async function tryBackend(tf, name, opts) {
   // Half-float WebGL textures (some phones) would be visibly off the server's pictures.
   if (name === "webgl" && !tf.env().getBool("WEBGL_RENDER_FLOAT32_ENABLED")) return false;
   return true;
+}
+
+/** The order to try backends in: WebGL, WebAssembly, plain JavaScript, except that a WebGL drawn by
+ * a software rasteriser (SwiftShader, llvmpipe: no GPU) comes after WebAssembly, which is several
+ * times faster there (benchmarks/README.md). */
+export function backendOrder() {
+  let renderer = "";
+  try {
+    const gl = document.createElement("canvas").getContext("webgl2");
+    const ext = gl && gl.getExtension("WEBGL_debug_renderer_info");
+    renderer = ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : "";
+    const lose = gl && gl.getExtension("WEBGL_lose_context");
+    if (lose) lose.loseContext();
+  } catch (e) {
+    renderer = "";
+  }
+  return /swiftshader|llvmpipe|software/i.test(renderer) ? ["wasm", "webgl", "cpu"] : ["webgl", "wasm", "cpu"];
 }
 
 /** A generator on the fastest backend that draws the server's check picture (WebGL, then
