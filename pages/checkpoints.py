@@ -25,6 +25,7 @@ from ui import state
 from ui.checkpoint_panels import GRID_PX, LATENT_PX, TRAIN_PAGE, go_on, housekeeping, keep_valid, loss_chart, timelapse
 from ui.common import runs, snapshot_bank, use_app_navigation
 from ui.components import filmstrip
+from ui.quality_panels import best_snapshot_panel, checkpoint_quality
 from ui.widgets import class_picker, page_link, passphrase_gate, run_picker, state_badge
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -239,6 +240,7 @@ def loss_chart_at_step(run_path: str) -> None:
         st.plotly_chart(fig, key="ckpt_loss_chart", config={"displaylogo": False})
     else:
         st.caption("No losses logged yet.")
+    checkpoint_quality(run, int(st.session_state.get("ckpt_step", 0)))
 
 
 # ---- the page --------------------------------------------------------------------------------------------
@@ -278,6 +280,7 @@ def main() -> None:
     unlocked = passphrase_gate("ckpt")
     if r is not None:
         go_on(r, unlocked)
+        best_snapshot_panel(Run(Path(r.path)), unlocked)
     st.subheader("Housekeeping")
     housekeeping(all_runs, r.id if r else None, unlocked)
 

@@ -40,6 +40,7 @@ from ui.explore_panels import (
     open_png,
     snapshot_directions,
 )
+from ui.quality_panels import memorisation_check, opening_step, snapshot_label
 from ui.webgen import browser_draws, pad_web
 from ui.widgets import class_picker, run_picker
 
@@ -253,14 +254,14 @@ def main() -> None:
         return
     ss = st.session_state
     if ss.get(state.EXPLORE_STEP) not in steps:
-        ss[state.EXPLORE_STEP] = steps[-1]
+        ss[state.EXPLORE_STEP] = opening_step(run, steps)
     c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
     step = c1.selectbox(
         "Snapshot",
         list(reversed(steps)),
         key=state.EXPLORE_STEP,
-        format_func=lambda s: f"step {s:,}" + (" (latest)" if s == steps[-1] else ""),
-        help="Which moment of training to play with. The latest is usually the best.",
+        format_func=snapshot_label(run, steps),
+        help="Which moment of training to play with; the best has the lowest KID against your pictures.",
     )
     cfg = run.config
     c2.caption(
@@ -275,6 +276,8 @@ def main() -> None:
         return
     dirs = snapshot_directions(run_path, int(step), smp)
     instrument(run_path, int(step), dirs, class_names(cfg))
+    with st.expander("Is this picture a copy of a training image?", expanded=True):
+        memorisation_check(run_path)
 
     st.subheader("Journeys")
     journeys(run_path, int(step), dirs, DEFAULT_SEED)

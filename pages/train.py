@@ -15,6 +15,7 @@ from ui import state
 from ui.charts import loss_spec
 from ui.common import job_manager, runs, use_app_navigation
 from ui.components import livepanel, plotly_js_url
+from ui.quality_panels import train_health
 from ui.train_setup import keep_settings, setup_section
 from ui.widgets import passphrase_gate, state_badge
 
@@ -22,6 +23,10 @@ from ui.widgets import passphrase_gate, state_badge
 # than 2.5% of a core of the viewer's computer: a Plotly redraw is ~50-75 ms on a 2-core test machine
 # whose CPU the training shares (then new points come every 2-3 s; benchmarks/ui_overhead.py).
 CHART_EVERY_S, CHART_SHARE = 1.0, 0.025
+
+
+# Quality rows arrive once per scored snapshot (every few hundred steps): a slower poll is live enough.
+HEALTH_EVERY_S = 5.0
 
 
 # ---- live view ------------------------------------------------------------------------------
@@ -129,7 +134,7 @@ def live_panel(view: RunView) -> None:
     """What changes every second: one page part updated in place (ui/web/livepanel.js)."""
     rid, s, rows, cfg, grid, grid_step = view.id, view.state, view.rows, view.cfg, view.grid, view.grid_step
     smoothing = float(st.session_state.setdefault("smoothing", 0.6))
-    hints = [(h.level, h.text) for h in training_hints(s, view.message, rows, cfg.loss)]
+    hints = [(h.level, h.text) for h in training_hints(s, view.message, rows, cfg.loss, view.alerts)]
     if view.ada_sentence:
         hints.append(("info", view.ada_sentence))
     src = plotly_js_url()
@@ -198,6 +203,12 @@ def main():
             live_panel(now)
 
         live()
+
+        @st.fragment(run_every=HEALTH_EVERY_S if shown.is_active else None)
+        def health():
+            train_health(view if not shown.is_active else run_view(mgr, rid))
+
+        health()
     if busy:
         setup_section(busy)
 

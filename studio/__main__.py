@@ -339,6 +339,8 @@ def cmd_train(a) -> int:
         return 1 if result.state is RunState.FAILED else 0
     result.run.clear_request()
     print(f"{result.state}: {result.message}  ({time.time() - t0:.0f} s)  run: {result.run.path}")
+    if result.run.config.quality:
+        _print_health(result.run)
     return 1 if result.state is RunState.FAILED or result.disk_full else 0
 
 
@@ -382,7 +384,7 @@ def cmd_export(a) -> int:
 
 
 def cmd_metrics(a) -> int:
-    from studio.quality import alerts_for, best_snapshot, score_run
+    from studio.quality import score_run
 
     def bar(fraction: float, text: str):
         if not a.quiet:
@@ -393,12 +395,20 @@ def cmd_metrics(a) -> int:
     rows = score_run(a.run_dir, progress=bar)
     for r in rows:
         print(f"step {r.step:>7}  KID {r.kid:.4f} ± {r.kid_se:.4f}  precision {r.precision:.2f}  recall {r.recall:.2f}")
-    best = best_snapshot(a.run_dir)
+    _print_health(a.run_dir)
+    return 0
+
+
+def _print_health(run) -> None:
+    """The best snapshot and the health alerts, each with what to do (train and metrics end with it)."""
+    from studio.quality import alerts_for, best_snapshot
+
+    best = best_snapshot(run)
     if best is not None:
         print(f"Best snapshot: step {best.step} (KID {best.kid:.4f}, features: {best.features})")
-    for alert in alerts_for(a.run_dir):
+    for alert in alerts_for(run):
         print(f"{alert.title}: {alert.message}")
-    return 0
+        print("  What to do: " + "; ".join(x.label for x in alert.actions) + ".")
 
 
 def cmd_runs(a) -> int:

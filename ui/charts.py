@@ -75,7 +75,86 @@ def loss_spec(
             }
         )
     titles = ("Losses", "What D says: real vs generated" if probabilistic else "Critic scores: real vs generated")
-    layout = {
+    layout = _two_panels(titles, height)
+    if marker_step is not None:
+        layout["shapes"] = _step_lines(marker_step)
+    return {"data": data, "layout": layout}
+
+
+# ---- quality per snapshot (studio/quality, quality.jsonl) ------------------------------------------------
+QUALITY_TRACES = (
+    ("precision", "precision", "#ffd54f"),
+    ("recall", "recall", "#4fc3f7"),
+    ("coverage", "coverage", "#81c784"),
+)
+BEST_COLOR = "#ff6f61"
+
+
+def quality_spec(rows: list, best_step: int | None = None, marker_step: int | None = None, height: int = 360) -> dict:
+    """Quality per scored snapshot (QualityRow list): KID with its standard error on top (lower is
+    better), precision / recall / coverage below (0-1, higher is better); the best snapshot is a
+    star on the KID curve with its step written beside it, ``marker_step`` a dashed line."""
+    rows = [r for r in rows if r.kid is not None]
+    steps = [int(r.step) for r in rows]
+    kid = np.array([r.kid for r in rows], float)
+    se = np.array([r.kid_se if r.kid_se is not None else np.nan for r in rows], float)
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": "KID (lower is better)",
+            "x": steps,
+            "y": _json_floats(kid),
+            "error_y": {"type": "data", "array": _json_floats(se), "visible": True, "thickness": 1, "width": 0},
+            "line": {"color": "#ce93d8", "width": 2},
+            "marker": {"size": 5},
+            "xaxis": "x",
+            "yaxis": "y",
+        }
+    ]
+    for key, name, color in QUALITY_TRACES:
+        vals = np.array([getattr(r, key) if getattr(r, key) is not None else np.nan for r in rows], float)
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": name,
+                "x": steps,
+                "y": _json_floats(vals),
+                "line": {"color": color, "width": 2},
+                "marker": {"size": 4},
+                "xaxis": "x2",
+                "yaxis": "y2",
+            }
+        )
+    best = next((r for r in rows if r.step == best_step), None)
+    if best is not None:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers+text",
+                "name": "best snapshot",
+                "x": [int(best.step)],
+                "y": [float(f"{best.kid:.6g}")],
+                "text": [f"best: step {best.step:,}"],
+                "textposition": "top center",
+                "marker": {"symbol": "star", "size": 16, "color": BEST_COLOR},
+                "textfont": {"color": BEST_COLOR},
+                "xaxis": "x",
+                "yaxis": "y",
+            }
+        )
+    layout = _two_panels(("Quality: KID against your pictures", "Diversity and fidelity"), height)
+    layout["yaxis"]["rangemode"] = "tozero"
+    layout["yaxis2"]["range"] = [0, 1.05]
+    if marker_step is not None:
+        layout["shapes"] = _step_lines(marker_step)
+    return {"data": data, "layout": layout}
+
+
+def _two_panels(titles: tuple[str, str], height: int) -> dict:
+    """The layout both charts share: two rows on one step axis, each with its title."""
+    return {
         "height": height,
         "margin": {"l": 48, "r": 10, "t": 60, "b": 40},
         "uirevision": "keep",
@@ -100,18 +179,19 @@ def loss_spec(
             for t, d in zip(titles, _DOMAINS)
         ],
     }
-    if marker_step is not None:
-        layout["shapes"] = [
-            {
-                "type": "line",
-                "x0": marker_step,
-                "x1": marker_step,
-                "y0": 0,
-                "y1": 1,
-                "xref": x,
-                "yref": f"{y} domain",
-                "line": {"color": "#e0e0e0", "dash": "dash", "width": 1},
-            }
-            for x, y in (("x", "y"), ("x2", "y2"))
-        ]
-    return {"data": data, "layout": layout}
+
+
+def _step_lines(step: int) -> list[dict]:
+    return [
+        {
+            "type": "line",
+            "x0": step,
+            "x1": step,
+            "y0": 0,
+            "y1": 1,
+            "xref": x,
+            "yref": f"{y} domain",
+            "line": {"color": "#e0e0e0", "dash": "dash", "width": 1},
+        }
+        for x, y in (("x", "y"), ("x2", "y2"))
+    ]

@@ -45,6 +45,17 @@ def best_snapshot(run, existing_only: bool = True) -> QualityRow | None:
     return min(rows, key=lambda x: (x.kid, x.step)) if rows else None
 
 
+def resume_point(run, step: int) -> int | None:
+    """The full checkpoint to go on from for the snapshot at ``step``: the latest one at or before
+    it, if it is near (within one checkpoint interval); None when no kept checkpoint is (only the
+    newest few checkpoints are kept, while snapshots span the whole run)."""
+    r = _run(run)
+    before = [c for c in r.checkpoint_steps() if c <= step]
+    if not before or step - before[-1] > max(r.config.checkpoint_every, r.config.snapshot_every):
+        return None
+    return before[-1]
+
+
 def alerts_for(run) -> list[Alert]:
     """The health alerts of ``run`` now, from its quality.jsonl and metrics.jsonl ([] if healthy)."""
     r = _run(run)
@@ -80,6 +91,7 @@ __all__ = [
     "best_snapshot",
     "nearest_training_images",
     "quality_history",
+    "resume_point",
     "score_run",
     "training_index",
 ]

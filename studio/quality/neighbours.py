@@ -83,6 +83,13 @@ class TrainingIndex:
         split = load_split(cfg)
         return cls(split.train.images, split.train_index, extractor_for(cfg.dataset, cfg.channels))
 
+    def image(self, dataset_index: int) -> np.ndarray:
+        """The training picture the person knows as ``#dataset_index`` (uint8 H×W×C)."""
+        pos = int(np.searchsorted(self.index, dataset_index))  # index is sorted (a split keeps order)
+        if pos >= len(self.index) or self.index[pos] != dataset_index:
+            raise StudioError(f"Training image #{dataset_index} is not among this run's training pictures.")
+        return self.images[pos]
+
     def _top(self, d: np.ndarray, typical: float, k: int) -> tuple[Neighbour, ...]:
         order = np.argsort(d)[:k]
         return tuple(Neighbour(int(self.index[i]), float(d[i]), float(d[i] / max(typical, 1e-12))) for i in order)

@@ -6,7 +6,7 @@ the Train page (and anything else that watches a run) only renders a :class:`Run
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.core.text import fmt_secs
@@ -33,6 +33,8 @@ class RunView:
     rows: list  # logged metric rows
     grid: Path | None  # the newest fixed-noise grid
     grid_step: int | None
+    quality: list = field(default_factory=list)  # studio.quality QualityRow per scored snapshot
+    alerts: list = field(default_factory=list)  # studio.quality Alert: what the histories say now
 
     @property
     def id(self) -> str:
@@ -87,6 +89,9 @@ def run_view(manager, run_id: str) -> RunView:
         ips = rows[-1].get("images_per_s") if rows else None
         eta, lr, queue, external = None, {}, 0, disk.external
     can_resume = (run.latest_checkpoint_step() or 0) < cfg.steps or state is RunState.INTERRUPTED
+    from studio.quality import health_alerts, read_rows  # lazily: studio.quality imports train
+
+    quality = read_rows(run.path)
     return RunView(
         run=run,
         cfg=cfg,
@@ -103,4 +108,6 @@ def run_view(manager, run_id: str) -> RunView:
         rows=rows,
         grid=grid,
         grid_step=grid_step,
+        quality=quality,
+        alerts=health_alerts(quality, rows, cfg.loss),
     )
