@@ -126,9 +126,13 @@ def test_page_draws_the_instrument(run):
     assert data["groups"][0]["sliders"][0]["label"].startswith("Direction 1 · ")
     assert data["px"] >= 256 and pixels(data["picture"]).shape[:2] == (32, 32)
     assert at.number_input(key="explore_seed").value == 1
-    assert at.selectbox(key="explore_step").value == run.snapshot_steps()[-1]
+    # Explore opens on the best snapshot the quality scores name (the latest when none is scored yet).
+    from studio.quality import best_snapshot
+
+    best = best_snapshot(run.path)
+    assert at.selectbox(key="explore_step").value == (best.step if best else run.snapshot_steps()[-1])
     assert "Seed 1" in captions(at)
-    snap = run.snapshot_path("latest")
+    snap = run.snapshot_path(at.selectbox(key="explore_step").value)  # the snapshot Explore opened on
     assert snap.with_name(snap.name.split(".")[0] + ".directions.npz").is_file(), "directions cached beside it"
 
 
@@ -137,7 +141,7 @@ def test_directions_are_computed_once_with_a_progress_bar(run):
         p.unlink()
     at = explore()
     assert not at.exception
-    snap = run.snapshot_path("latest")
+    snap = run.snapshot_path(at.selectbox(key="explore_step").value)  # the snapshot Explore opened on
     assert snap.with_name(snap.name.split(".")[0] + ".directions.npz").is_file()
     assert [k for k in pad_keys(at) if k.startswith("dir_")] == [f"dir_{i}" for i in range(8)]
     labels = [b.label for b in at.download_button]
@@ -241,10 +245,11 @@ def test_journey_plays_and_exports(run, mode):
     from studio.generate.recipe import regenerate
 
     z5 = np.asarray(j["zs"][4], np.float32)
-    frame_recipe = Recipe(run_id=run.id, step=run.snapshot_steps()[-1], z=z5.tolist(), seed=None, scale=8)
+    shown = at.selectbox(key="explore_step").value  # the snapshot on screen (Explore opens on the best)
+    frame_recipe = Recipe(run_id=run.id, step=shown, z=z5.tolist(), seed=None, scale=8)
     from studio.generate.sampling import Sampler
 
-    alone = Sampler(run).generate(z5[None])[0]  # how the page draws the frame's PNG
+    alone = Sampler(run, shown).generate(z5[None])[0]  # how the page draws the frame's PNG
     assert np.array_equal(regenerate(frame_recipe), enlarge_by(alone, 8))
     # the batched GIF frame is the same picture (bit-identical here; within rounding on any CPU)
     assert np.abs(j["frames"][4].astype(int) - alone.astype(int)).max() <= 1

@@ -42,6 +42,10 @@ def best_snapshot(run, existing_only: bool = True) -> QualityRow | None:
     if existing_only:
         kept = set(r.snapshot_steps())
         rows = [x for x in rows if x.step in kept]
+    # The untrained generator (step 0) is a reference point, never "the best" once training has begun:
+    # in a very short run noise can score closer than the first crude drawings.
+    trained = [x for x in rows if x.step > 0]
+    rows = trained or rows
     return min(rows, key=lambda x: (x.kid, x.step)) if rows else None
 
 
