@@ -28,9 +28,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
-import studio  # noqa: E402,F401
-
 from train_throughput import Matmul, step_flops  # noqa: E402
+
+import studio  # noqa: E402,F401
 
 
 def graph_flops(fn, *args) -> float:
@@ -123,7 +123,9 @@ def main() -> int:
     med = {key: statistics.median(v) for key, v in times.items()}
     peak = variants["fp32 matmul 2048²"]["peak"][1] / med[("fp32 matmul 2048²", "peak")] / 1e9
     print(f"fp32 matmul: {peak:.1f} GFLOP per CPU-second (median of {a.windows} windows)\n")
-    print("| model | part | CPU-ms per call | share of the step | GFLOP per call | GFLOP per CPU-s | % of matmul peak |")
+    print(
+        "| model | part | CPU-ms per call | share of the step | GFLOP per call | GFLOP per CPU-s | % of matmul peak |"
+    )
     print("|---|---|---|---|---|---|---|")
     for v, parts in variants.items():
         if "peak" in parts:
