@@ -166,17 +166,30 @@ export default function (component) {
   function startWeb(web) {
     if (!web) {
       st.web = null;
+      if (st.gen) st.gen.dispose();
       st.gen = null;
+      delete root.dataset.engine;
       engine.textContent = "";
       return;
     }
     if (st.web === web.sig) return;
     st.web = web.sig;
+    if (st.gen) {
+      // Another snapshot: never draw the new point with the old weights while the new ones load.
+      st.gen.dispose();
+      st.gen = null;
+      delete root.dataset.engine;
+      engine.textContent = "";
+    }
     const sig = web.sig;
     loadWeb(web).then(
       (g) => {
         if (st.web !== sig) return g && g.dispose();
-        if (!g) return; // nothing alarming: the server keeps drawing, as before
+        if (!g || !g.ok) {
+          // Nothing alarming on the page: the server keeps drawing, as before. Why, for devtools:
+          root.dataset.webError = g ? g.reason + " " + JSON.stringify(g.tried) : "no answer";
+          return;
+        }
         if (st.gen) st.gen.dispose();
         st.gen = g;
         root.dataset.engine = g.backend;
@@ -237,9 +250,9 @@ async function loadWeb(web) {
     ]);
     const backends = web.backends || lib.backendOrder();
     const g = await lib.createGenerator(tf, spec, weights, { wasmPaths, backends });
-    if (!g.ok) return null;
+    if (!g.ok) return g;
     return { ...g, lib, spec, label: BACKEND_NAMES[g.backend] || g.backend };
   } catch (e) {
-    return null;
+    return { ok: false, reason: String((e && e.message) || e), tried: [] };
   }
 }
