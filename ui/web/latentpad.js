@@ -17,9 +17,9 @@
 //        unit, min, max, step, strip}]}], picture, picture_key, px, prefetch: {state key: dataURI},
 //        web: null | {sig, gen, runtime: [URL], wasm, spec, weights}, point: {seed, psi, label}}
 //
-// Static files are served as text/plain with nosniff (Streamlit serves real types only for
-// images and PDF): scripts and the .wasm are fetched as bytes and run from blob: URLs of the
-// right type.
+// Static files: Streamlit 1.67 sends .js and .wasm with their real types, older servers sent
+// text/plain with nosniff; either way scripts and the .wasm are fetched as bytes and run from
+// blob: URLs of the right type.
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
   let root = parentElement.querySelector(".gs-lp");
