@@ -8,7 +8,8 @@
 // In-page generation (issue 15): when data.web names the snapshot's web export, the page loads
 // TF.js and ui/web/gen.js from the app's static folder and draws every slider input event itself,
 // synchronously, from the latent the server would use (seed → z, ψ, sliders, class). It then tells
-// the server only the settled values (250 ms after the last input, or at once on "change"), and
+// the server only the settled values (at once on "change": a released pointer or a key press; or
+// 250 ms after the last input while no pointer holds the slider), and
 // reports {sig, backend} as the state value "engine" so the server stops prefetching. The server's
 // own picture still replaces the page's when its answer for the same state arrives. If anything
 // fails (no WebGL/WASM, a load error, the check picture off) the pad stays as described above.
@@ -86,6 +87,10 @@ export default function (component) {
         range.setAttribute("aria-label", s.label);
         range.addEventListener("input", () => moved(s.key, Number(range.value)));
         range.addEventListener("change", () => st.gen && send(0));
+        // Held by a pointer: not settled, however long it rests; "change" follows the release.
+        range.addEventListener("pointerdown", () => (st.held = true));
+        range.addEventListener("pointerup", () => (st.held = false));
+        range.addEventListener("lostpointercapture", () => (st.held = false));
         const wrap = document.createElement("div");
         wrap.className = "gs-lp-control";
         wrap.appendChild(row);
@@ -140,6 +145,7 @@ export default function (component) {
   }
   function send(delay) {
     clearTimeout(st.timer);
+    if (st.gen && st.held && delay === undefined) return; // drawn here and still held: wait for "change"
     const now = performance.now();
     // Drawn here: tell the server the values once they settle. Drawn there: at most every 60 ms.
     const wait = delay !== undefined ? delay : st.gen ? 250 : Math.max(0, 60 - (now - st.sent));
