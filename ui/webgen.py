@@ -3,9 +3,11 @@
 The engine writes the web export beside the snapshot (``studio.generate.web``); this module puts a
 copy of it, of the vendored TF.js (ui/web/vendor/tfjs) and of ui/web/gen.js in the app's static
 folder (``server.enableStaticServing``; files named by their content hash, so browsers may cache
-them for good) and hands the latent pad their URLs. Streamlit serves static files other than
-images and PDF as ``text/plain`` with ``nosniff``: the pad fetches them as bytes and runs scripts
-and the .wasm from ``blob:`` URLs of the right type (ui/web/latentpad.js).
+them for good) and hands the latent pad their URLs. MIME types: Streamlit 1.67's server sends
+.js as ``application/javascript`` and .wasm as ``application/wasm`` (with ``nosniff``; checked
+with curl on this machine), but older Streamlit servers sent everything but images and PDF as
+``text/plain`` with ``nosniff``, so the pad does not rely on them: it fetches the files as bytes and
+runs scripts and the .wasm from ``blob:`` URLs of the right type (ui/web/latentpad.js).
 
 ``None`` means the server draws, exactly as before: static serving off, a read-only install, a
 model the browser cannot run (``ServerOnly``), or ``STUDIO_WEB_GENERATION=0`` in the environment

@@ -8,7 +8,8 @@
 // In-page generation (issue 15): when data.web names the snapshot's web export, the page loads
 // TF.js and ui/web/gen.js from the app's static folder and draws every slider input event itself,
 // synchronously, from the latent the server would use (seed → z, ψ, sliders, class). It then tells
-// the server only the settled values (250 ms after the last input, or at once on "change"), and
+// the server only the settled values (at once on "change": a released pointer or a key press; or
+// 250 ms after the last input while no pointer holds the slider), and
 // reports {sig, backend} as the state value "engine" so the server stops prefetching. The server's
 // own picture still replaces the page's when its answer for the same state arrives. If anything
 // fails (no WebGL/WASM, a load error, the check picture off) the pad stays as described above.
@@ -17,9 +18,9 @@
 //        unit, min, max, step, strip}]}], picture, picture_key, px, prefetch: {state key: dataURI},
 //        web: null | {sig, gen, runtime: [URL], wasm, spec, weights}, point: {seed, psi, label}}
 //
-// Static files are served as text/plain with nosniff (Streamlit serves real types only for
-// images and PDF): scripts and the .wasm are fetched as bytes and run from blob: URLs of the
-// right type.
+// Static files: Streamlit 1.67 sends .js and .wasm with their real types, older servers sent
+// text/plain with nosniff; either way scripts and the .wasm are fetched as bytes and run from
+// blob: URLs of the right type.
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
   let root = parentElement.querySelector(".gs-lp");
@@ -86,6 +87,10 @@ export default function (component) {
         range.setAttribute("aria-label", s.label);
         range.addEventListener("input", () => moved(s.key, Number(range.value)));
         range.addEventListener("change", () => st.gen && send(0));
+        // Held by a pointer: not settled, however long it rests; "change" follows the release.
+        range.addEventListener("pointerdown", () => (st.held = true));
+        range.addEventListener("pointerup", () => (st.held = false));
+        range.addEventListener("lostpointercapture", () => (st.held = false));
         const wrap = document.createElement("div");
         wrap.className = "gs-lp-control";
         wrap.appendChild(row);
@@ -140,6 +145,7 @@ export default function (component) {
   }
   function send(delay) {
     clearTimeout(st.timer);
+    if (st.gen && st.held && delay === undefined) return; // drawn here and still held: wait for "change"
     const now = performance.now();
     // Drawn here: tell the server the values once they settle. Drawn there: at most every 60 ms.
     const wait = delay !== undefined ? delay : st.gen ? 250 : Math.max(0, 60 - (now - st.sent));
@@ -166,17 +172,30 @@ export default function (component) {
   function startWeb(web) {
     if (!web) {
       st.web = null;
+      if (st.gen) st.gen.dispose();
       st.gen = null;
+      delete root.dataset.engine;
       engine.textContent = "";
       return;
     }
     if (st.web === web.sig) return;
     st.web = web.sig;
+    if (st.gen) {
+      // Another snapshot: never draw the new point with the old weights while the new ones load.
+      st.gen.dispose();
+      st.gen = null;
+      delete root.dataset.engine;
+      engine.textContent = "";
+    }
     const sig = web.sig;
     loadWeb(web).then(
       (g) => {
         if (st.web !== sig) return g && g.dispose();
-        if (!g) return; // nothing alarming: the server keeps drawing, as before
+        if (!g || !g.ok) {
+          // Nothing alarming on the page: the server keeps drawing, as before. Why, for devtools:
+          root.dataset.webError = g ? g.reason + " " + JSON.stringify(g.tried) : "no answer";
+          return;
+        }
         if (st.gen) st.gen.dispose();
         st.gen = g;
         root.dataset.engine = g.backend;
@@ -237,9 +256,9 @@ async function loadWeb(web) {
     ]);
     const backends = web.backends || lib.backendOrder();
     const g = await lib.createGenerator(tf, spec, weights, { wasmPaths, backends });
-    if (!g.ok) return null;
+    if (!g.ok) return g;
     return { ...g, lib, spec, label: BACKEND_NAMES[g.backend] || g.backend };
   } catch (e) {
-    return null;
+    return { ok: false, reason: String((e && e.message) || e), tried: [] };
   }
 }
