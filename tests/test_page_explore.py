@@ -53,6 +53,9 @@ def run(prepared, studio_dirs):
 
     dest = Path(os.environ["STUDIO_RUNS_DIR"]) / "tiny-explore"
     shutil.copytree(prepared, dest)
+    # Explore opens on the best-scored snapshot (tests/test_page_quality.py); unscored, on the
+    # latest, whose directions are prepared above.
+    (dest / "quality.jsonl").unlink(missing_ok=True)
     return Run(dest)
 
 

@@ -55,7 +55,7 @@ def test_the_engine_api_reads_the_run(scored_run):
     history = quality_history(run)
     assert [r.step for r in history] == sorted(r.step for r in history)
     best = best_snapshot(run.path)
-    assert best.kid == min(r.kid for r in history if r.step > 0)  # the untrained step 0 is never "best"
+    assert best.kid == min(r.kid for r in history if r.step > 0)  # never the untrained step 0
     assert isinstance(alerts_for(run), list)
     index = training_index(run)
     from studio.data import load_dataset

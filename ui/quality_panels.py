@@ -23,7 +23,7 @@ from ui.common import job_manager
 from ui.widgets import passphrase_gate
 
 EXPLORE_PAGE, DATA_PAGE = "pages/explore.py", "pages/data.py"
-NEIGHBOUR_PX = 96  # each picture of the copy check
+NEIGHBOUR_PX = 160  # each picture of the copy check, on screen (a whole-factor enlargement, then exact)
 EMPTY = (
     "Quality curves appear once the first snapshot is scored (a few seconds after it is saved). "
     "Runs with quality checks off can be scored with `python -m studio metrics --run-dir …`."
@@ -249,10 +249,11 @@ def memorisation_check(run_path: str) -> None:
     for title, found in (("In pixels", report.pixels), ("In feature space", report.features)):
         st.markdown(f"**{title}** — the nearest training images")
         cols = st.columns(len(found) + 1)
-        cols[0].image(_tile(np.asarray(image)), caption="On screen", output_format="PNG")
+        cols[0].image(_tile(np.asarray(image)), caption="On screen", output_format="PNG", width=NEIGHBOUR_PX)
         for col, n in zip(cols[1:], found):
             col.image(
                 _tile(index.image(n.index)),
                 caption=f"#{n.index} · distance {n.distance:.2f} · ratio {n.ratio:.2f}",
                 output_format="PNG",
+                width=NEIGHBOUR_PX,
             )

@@ -32,20 +32,19 @@ def quality_history(run) -> list[QualityRow]:
 
 
 def best_snapshot(run, existing_only: bool = True) -> QualityRow | None:
-    """The row with the lowest KID (in the latest rows' features); with ``existing_only``, among
-    snapshots still on disk (older ones are thinned out as a run grows). None before any score."""
+    """The row with the lowest KID (in the latest rows' features; step 0 only if alone); with
+    ``existing_only``, among snapshots still on disk (older ones are thinned out as a run grows). None before any score."""
     r = _run(run)
     rows = [x for x in quality_history(r) if x.kid is not None]
     if not rows:
         return None
     rows = [x for x in rows if x.features == rows[-1].features]
+    # Step 0 is the untrained generator: in a short run its KID can undercut the first trained
+    # snapshots (the EMA is still catching up), but it is never the picture anyone wants.
+    rows = [x for x in rows if x.step > 0] or rows
     if existing_only:
         kept = set(r.snapshot_steps())
         rows = [x for x in rows if x.step in kept]
-    # The untrained generator (step 0) is a reference point, never "the best" once training has begun:
-    # in a very short run noise can score closer than the first crude drawings.
-    trained = [x for x in rows if x.step > 0]
-    rows = trained or rows
     return min(rows, key=lambda x: (x.kid, x.step)) if rows else None
 
 

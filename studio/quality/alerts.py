@@ -7,7 +7,7 @@ row (one noisy snapshot never alarms), and every threshold sits well away from w
 default digits run shows (benchmarks/README.md has the numbers seen).
 
 * collapse — recall or coverage fallen to half of their best, or near-twins filling the preview
-  grid: "the generator is collapsing" (Arjovsky & Bottou 2017; recall/coverage as the diversity
+  grid after it had been varied: "the generator is collapsing" (Arjovsky & Bottou 2017; recall/coverage as the diversity
   signal per Kynkäänniemi et al. 2019 and Naeem et al. 2020).
 * memorising — D sure of its training pictures: r_t = E[sign D(x)] above 0.6 with D scoring them
   above pictures it never saw (held-out AUC), or, with no held-out split, r_t near 1 (Karras et al.
@@ -105,7 +105,10 @@ def collapse_alert(rows: list[QualityRow]) -> Alert | None:
                 (EARLIER, LOWER_LRS, WGAN_GP),
                 ((name, vals[-1]), (f"best {name}", best)),
             )
-    if _last2(rows, lambda r: r.duplicates is not None and r.duplicates >= DUPLICATES):
+    # Twins only count as collapse once the grid had been varied: at the start of a run every picture
+    # is the same grey blur (duplicates near 1 at step 0 in every run), which is not a collapse.
+    varied = any(r.duplicates is not None and r.duplicates <= DUPLICATES / 2 for r in rows[:-2])
+    if varied and _last2(rows, lambda r: r.duplicates is not None and r.duplicates >= DUPLICATES):
         d = rows[-1].duplicates
         return Alert(
             AlertKind.COLLAPSE,
