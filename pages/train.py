@@ -23,6 +23,8 @@ from ui.widgets import passphrase_gate, state_badge
 # than 2.5% of a core of the viewer's computer: a Plotly redraw is ~50-75 ms on a 2-core test machine
 # whose CPU the training shares (then new points come every 2-3 s; benchmarks/ui_overhead.py).
 CHART_EVERY_S, CHART_SHARE = 1.0, 0.025
+# While a run starts, its first grid is looked for 4 times a second (benchmarks/first_grid.py).
+POLL_S, STARTING_POLL_S = 1.0, 0.25
 
 
 # Quality rows arrive once per scored snapshot (every few hundred steps): a slower poll is live enough.
@@ -195,7 +197,9 @@ def main():
         controls(view)
         shown = view.state
 
-        @st.fragment(run_every=1.0 if shown.is_active else None)
+        poll = STARTING_POLL_S if shown is RunState.STARTING and view.grid is None else POLL_S
+
+        @st.fragment(run_every=poll if shown.is_active else None)
         def live():
             now = gathered.pop() if gathered else run_view(mgr, rid)
             if now.state != shown:

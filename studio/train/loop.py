@@ -46,6 +46,7 @@ from studio.train import ada as ada_mod
 from studio.train import losses as losses_mod
 from studio.train.ada import AdaState
 from studio.train.config import RunConfig, resume_settings
+from studio.train.metrics import History
 from studio.train.models import build_discriminator_parts, build_generator
 from studio.train.runs import Run, step_name
 from studio.train.state import RunState
@@ -187,7 +188,9 @@ def _device_names(spec: str) -> list[str]:
 class GAN:
     """Models, optimizers, EMA generator, step counter and RNG of one run, plus the compiled step."""
 
-    def __init__(self, cfg: RunConfig, strategy=None):
+    def __init__(self, cfg: RunConfig, strategy=None, on_generator: Callable | None = None):
+        """``on_generator(G)`` is called as soon as G exists, before D and the optimizers are built:
+        the step-0 grid of a new run is drawn there, so the person sees it seconds earlier."""
         import keras
         import tensorflow as tf
 
@@ -198,6 +201,8 @@ class GAN:
         keras.utils.set_random_seed(cfg.seed)
         with self.strategy.scope():
             self.G = build_generator(cfg)
+            if on_generator is not None:
+                on_generator(self.G)
             # fastgan: D_features (D's layers plus the features its decoders read) and the decoders.
             self.D, self.D_features, self.decoders = build_discriminator_parts(cfg)
             self.G_ema = build_generator(cfg, name="generator_ema")
@@ -529,14 +534,23 @@ def prepare_config(cfg: RunConfig) -> RunConfig:
     return cfg
 
 
-def _write_grid(gan: GAN, run: Run, step: int, z: np.ndarray, y: np.ndarray) -> Path:
-    images = gan.generate(z, y)
+def _grid_inputs(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed noise (and labels) every grid of the run is drawn from."""
+    n_grid = cfg.grid_size * cfg.grid_size
+    return fixed_noise(cfg.seed, n_grid, cfg.z_dim), fixed_labels(n_grid, cfg.num_classes)
+
+
+def _write_grid_png(run: Run, cfg: RunConfig, step: int, images: np.ndarray) -> Path:
     png = encode_png(
-        make_grid(images, ncols=gan.cfg.grid_size), {"run_id": run.id, "step": str(step), "kind": "fixed-noise grid"}
+        make_grid(images, ncols=cfg.grid_size), {"run_id": run.id, "step": str(step), "kind": "fixed-noise grid"}
     )
     path = run.sample_path(step)
     atomic_write_bytes(path, png)
     return path
+
+
+def _write_grid(gan: GAN, run: Run, step: int, z: np.ndarray, y: np.ndarray) -> Path:
+    return _write_grid_png(run, gan.cfg, step, gan.generate(z, y))
 
 
 def _write_snapshot(gan: GAN, run: Run, step: int) -> None:
@@ -649,7 +663,19 @@ def train_run(
     try:
         cfg.validate()
         ds = _resolve_dataset(cfg)
-        gan = GAN(cfg, strategy or select_strategy())
+        first_grid: list[Path] = []
+
+        def step0_grid(G):
+            # A new run's first picture, from a first eager call of the untrained generator (G_ema
+            # starts as its copy), before D is built and anything is traced: the Train page shows
+            # it seconds after the click (issue 14; benchmarks/first_grid.py).
+            z, y = _grid_inputs(cfg)
+            images = to_uint8(np.asarray(G([z, y] if cfg.conditional else z, training=False)))
+            first_grid.append(_write_grid_png(run, cfg, 0, images))
+            hooks.on_snapshot(0, first_grid[0])
+
+        fresh = not (resume and run.checkpoint_steps()) and not cfg.init_from and not role_of(strategy).multi
+        gan = GAN(cfg, strategy or select_strategy(), on_generator=step0_grid if fresh else None)
         manager = _checkpoint_manager(gan, run)
         start_step = 0
         wall_offset = 0.0
@@ -681,7 +707,7 @@ def train_run(
         raise
 
     try:
-        return _loop(cfg, run, ds, gan, manager, hooks, start_step, wall_offset)
+        return _loop(cfg, run, ds, gan, manager, hooks, start_step, wall_offset, drawn=bool(first_grid))
     except Exception as e:
         if not disk_is_full(e):
             raise
@@ -731,7 +757,7 @@ def _restore_newest_readable(gan: GAN, run: Run) -> tuple[int, str]:
     )
 
 
-def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
+def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset, drawn: bool = False) -> TrainResult:
     import tensorflow as tf
 
     from studio.data import make_pipeline
@@ -754,16 +780,15 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
         pipeline = gan.strategy.experimental_distribute_dataset(pipeline.with_options(options))
     batches = iter(pipeline)
-    n_grid = cfg.grid_size * cfg.grid_size
-    z_fixed = fixed_noise(cfg.seed, n_grid, cfg.z_dim)
-    y_fixed = fixed_labels(n_grid, cfg.num_classes)
+    z_fixed, y_fixed = _grid_inputs(cfg)
     writer = tf.summary.create_file_writer(str(run.path / "tb"))
 
     run.write_status(RunState.RUNNING, step)
     hooks.on_start(run, step)
     if step == 0:
+        if not drawn:  # (a new run drew its step-0 grid while its models were being built)
+            hooks.on_snapshot(0, _write_grid(gan, run, 0, z_fixed, y_fixed))
         _write_snapshot(gan, run, 0)
-        hooks.on_snapshot(0, _write_grid(gan, run, 0, z_fixed, y_fixed))
         if monitor:
             monitor.snapshot(0, gan.D)
 
@@ -773,7 +798,7 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
     interval_start, interval_steps = time.perf_counter(), 0
     state, message = RunState.COMPLETED, f"Finished all {cfg.steps} steps."
     last_ckpt = manager.latest_checkpoint and int(gan.step.numpy())
-    rows_written = []
+    rows_written = History()  # bounded: a 200,000-step run must not grow the server's memory
 
     def checkpoint():
         nonlocal last_ckpt
@@ -883,7 +908,7 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset) -> TrainResult:
     writer.flush()
     writer.close()
     run.write_status(state, step, message)
-    return TrainResult(run, step, state, message, rows_written)
+    return TrainResult(run, step, state, message, rows_written.snapshot())
 
 
 def fork_run(
