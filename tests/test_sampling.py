@@ -10,26 +10,9 @@ import numpy as np
 import pytest
 
 from studio.train.config import RunConfig
+from tests.web_helpers import scramble as _scramble
 
 TOL = 1e-4
-
-
-def _scramble(G, seed=0):
-    """Random values in every variable the initialisers leave trivial (BN stats, gamma, beta, biases,
-    embeddings), so that a wrong formula, axis or tap order cannot hide behind zeros and ones."""
-    rng = np.random.default_rng(seed)
-    for la in G.layers:
-        kind = type(la).__name__
-        if kind == "BatchNormalization":
-            n = la.gamma.shape[0]
-            la.gamma.assign(rng.uniform(0.5, 1.5, n).astype(np.float32))
-            la.beta.assign(rng.normal(0, 0.2, n).astype(np.float32))
-            la.moving_mean.assign(rng.normal(0, 0.3, n).astype(np.float32))
-            la.moving_variance.assign(rng.uniform(0.2, 2.0, n).astype(np.float32))
-        elif kind in ("Dense", "Conv2DTranspose") and la.use_bias:
-            la.bias.assign(rng.normal(0, 0.1, la.bias.shape).astype(np.float32))
-        elif kind == "Embedding":
-            la.embeddings.assign(rng.normal(0, 1.0, la.embeddings.shape).astype(np.float32))
 
 
 def _sampler(tmp_path, seed=0, **cfg_kw):
