@@ -78,7 +78,7 @@ def _cli(root, *args, file_limit: int | None = None):
 
 def test_a_full_disk_stops_training_cleanly_and_a_resume_goes_on(tmp_path):
     run_dir = tmp_path / "R"
-    common = ["--checkpoint-every", 10, "--snapshot-every", 10, "--log-every", 5, "--quiet"]
+    common = ["--checkpoint-every", 10, "--snapshot-every", 10, "--log-every", 5, "--quiet", "--no-quality"]
     first = _cli(tmp_path, "train", "--preset", "tiny", "--steps", 20, "--run-dir", run_dir, *common)
     assert first.returncode == 0, first.stderr[-2000:]
     before = {p.name: p.read_bytes() for p in (run_dir / "checkpoints").iterdir()}

@@ -9,8 +9,10 @@ computed once at start, then appends the row to ``quality.jsonl``.
 Training has priority. The worker keeps its share of wall-clock time to ``DUTY`` (after a job of t
 seconds it rests t·(1/DUTY − 1)), so on a machine whose cores training keeps busy the run slows by at
 most about that share (benchmarks/quality_overhead.py measures it). When snapshots come faster than
-that, only the newest ``MAX_PENDING`` wait; older ones are left for ``python -m studio metrics``. At
-the end of a run, ``close`` scores what is still waiting before the run reports that it finished.
+that, the newest is scored first (the live curve stays current) and the older ones wait in a
+backlog, with D's scores taken when they were made. At the end of a run, ``close`` scores the whole
+backlog without resting — up to ``CLOSE_BUDGET_S`` seconds; anything still left then is listed in
+``skipped`` for ``python -m studio metrics`` — before the run reports that it finished.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from studio.quality.scoring import N_FAKE, build_reference, score_sampler
 from studio.quality.split import Split, training_split  # noqa: F401 - the loop imports it from here
 
 DUTY = 0.1
-MAX_PENDING = 3
+MAX_PENDING = 3  # waiting snapshots scored newest first while training; older ones go to the backlog
+CLOSE_BUDGET_S = 120.0  # at the end of a run, how long scoring the backlog may hold the run up
 
 
 class QualityMonitor:
@@ -39,12 +42,14 @@ class QualityMonitor:
         self._scored = store.scored_steps(run.path)
         self._dscorer = DScorer(cfg, split.train, split.heldout)
         self._pending: deque = deque()
+        self._backlog: list = []  # (step, d_stats) left behind while training; scored at close
+        self._close_deadline: float | None = None
         self._cv = threading.Condition()
         self._closing = False
         self._busy = False
         self._owner = threading.current_thread()
         self.error: str | None = None  # the first failure; the monitor then stops scoring, training goes on
-        self.skipped: list[int] = []  # steps left unscored to keep up (``python -m studio metrics`` fills them)
+        self.skipped: list[int] = []  # steps left unscored at the end (``python -m studio metrics`` fills them)
         self._thread = threading.Thread(target=self._work, name=f"quality-{run.id}", daemon=True)
         self._thread.start()
 
@@ -57,15 +62,24 @@ class QualityMonitor:
         with self._cv:
             self._pending.append((int(step), d_stats))
             while len(self._pending) > MAX_PENDING:
-                self.skipped.append(self._pending.popleft()[0])
+                self._backlog.append(self._pending.popleft())
             self._cv.notify_all()
 
-    def close(self, timeout: float | None = 300.0) -> None:
-        """Score what is waiting (without resting), then stop the worker."""
+    def waiting(self) -> int:
+        """How many snapshots are still to be scored (waiting and in the backlog)."""
+        with self._cv:
+            return len(self._pending) + len(self._backlog)
+
+    def close(self, budget_s: float = CLOSE_BUDGET_S, timeout: float | None = 300.0) -> None:
+        """Score what is waiting, then the backlog for up to ``budget_s`` seconds (without resting),
+        then stop the worker."""
         with self._cv:
             self._closing = True
+            self._close_deadline = time.monotonic() + budget_s
             self._cv.notify_all()
         self._thread.join(timeout)
+        with self._cv:
+            self.skipped = sorted(s for s, _ in [*self._backlog, *self._pending] if s not in self._scored)
 
     def idle(self) -> bool:
         with self._cv:
@@ -75,12 +89,15 @@ class QualityMonitor:
     def _next(self):
         with self._cv:
             while not self._pending:
+                if self._closing and self._backlog and time.monotonic() < self._close_deadline:
+                    self._busy = True
+                    return self._backlog.pop()  # newest of the backlog first
                 # Ends with the loop: on close, or if the training thread died without closing.
                 if self._closing or not self._owner.is_alive():
                     return None
                 self._cv.wait(1.0)
             self._busy = True
-            return self._pending.popleft()
+            return self._pending.pop()  # the newest first: the live curve stays current
 
     def _rest(self, seconds: float) -> None:
         end = time.monotonic() + seconds

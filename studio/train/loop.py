@@ -230,7 +230,9 @@ class GAN:
             rng=self.rng,
             **extra,
         )
-        self._step_fn = tf.function(self._distributed_step, jit_compile=bool(cfg.xla))
+        # autograph=False: the step has no Python control flow on tensors, and converting it (and every
+        # Keras call inside) cost ~10 s of every run's start.
+        self._step_fn = tf.function(self._distributed_step, jit_compile=bool(cfg.xla), autograph=False)
         self._gen_fn = None
         self._augment = None
         if self.ada is not None:
@@ -761,7 +763,7 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset, drawn: bool = Fa
     import tensorflow as tf
 
     from studio.data import make_pipeline
-    from studio.quality.monitor import start_monitor, training_split
+    from studio.quality.monitor import CLOSE_BUDGET_S, start_monitor, training_split
 
     # Health (studio/quality): a held-out share the run never trains on, and a background monitor
     # that scores each snapshot into quality.jsonl (None when the run's config turns it off).
@@ -904,7 +906,12 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset, drawn: bool = Fa
         if step not in run.snapshot_steps():
             snapshot()
     if monitor:
-        monitor.close()  # the snapshots still waiting are scored before the run says it finished
+        # The snapshots still waiting are scored before the run says it finished (briefly when the
+        # person stopped it: ``python -m studio metrics`` fills in the rest).
+        waiting = monitor.waiting()
+        if waiting > 1 and state is RunState.COMPLETED:
+            hooks.on_notice(f"Scoring the quality of the last {waiting} snapshots…")
+        monitor.close(budget_s=CLOSE_BUDGET_S if state is RunState.COMPLETED else 10.0)
     writer.flush()
     writer.close()
     run.write_status(state, step, message)
