@@ -78,3 +78,23 @@ def test_a_resume_drops_rows_past_the_checkpoint_and_repeats_no_step(scored_run)
     assert res.state == "completed"
     steps = [json.loads(ln)["step"] for ln in store.quality_path(run.path).read_text().splitlines()]
     assert 25 not in steps and 30 in steps and len(steps) == len(set(steps))
+
+
+def test_snapshots_the_monitor_fell_behind_on_are_scored_when_the_run_ends(tmp_path, monkeypatch):
+    """Snapshots faster than the monitor's 10% duty: the newest is scored first while training, the
+    rest wait in a backlog (D's scores taken at the time) that the end of the run scores, so a
+    completed run's quality.jsonl has every snapshot."""
+    notices = []
+    monkeypatch.setattr("studio.quality.monitor.MAX_PENDING", 1)
+    from studio.train.config import from_preset
+    from studio.train.loop import Hooks, train
+
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path / "data"))
+    cfg = from_preset("tiny", steps=24, snapshot_every=4, checkpoint_every=24)
+    res = train(cfg, run_dir=tmp_path / "runs" / "fast", hooks=Hooks(on_notice=notices.append))
+    assert res.state == "completed", res.message
+    rows = store.read_rows(res.run.path)
+    assert [r.step for r in rows] == res.run.snapshot_steps() == [0, 4, 8, 12, 16, 20, 24]
+    assert all(r.r_t is not None for r in rows)  # D's scores were kept with each waiting snapshot
+    assert any(n.startswith("Scoring the quality of the last ") for n in notices), notices
