@@ -198,6 +198,7 @@ def test_download_a_png_and_open_it_again(server, trained, page, shots, tmp_path
 
     # A fresh visit (new session: sliders back at zero), then open the PNG again.
     img = _open_explore(page, server)
+    wait_idle(page)  # the fresh visit's reruns have landed: the upload's rerun is not folded into one
     uploader = page.locator(".st-key-open_png input[type='file']")
     uploader.set_input_files(path)
     expect(page.get_by_text("identical to your file, pixel for pixel")).to_be_visible(timeout=60_000)
