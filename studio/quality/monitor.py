@@ -31,6 +31,7 @@ from studio.quality.split import Split, training_split  # noqa: F401 - the loop 
 DUTY = 0.1
 MAX_PENDING = 3  # waiting snapshots scored newest first while training; older ones go to the backlog
 CLOSE_BUDGET_S = 120.0  # at the end of a run, how long scoring the backlog may hold the run up
+STOP_BUDGET_S = 10.0  # the same after the person pressed Stop: they want it over
 
 
 class QualityMonitor:

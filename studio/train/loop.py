@@ -763,7 +763,7 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset, drawn: bool = Fa
     import tensorflow as tf
 
     from studio.data import make_pipeline
-    from studio.quality.monitor import CLOSE_BUDGET_S, start_monitor, training_split
+    from studio.quality.monitor import CLOSE_BUDGET_S, STOP_BUDGET_S, start_monitor, training_split
 
     # Health (studio/quality): a held-out share the run never trains on, and a background monitor
     # that scores each snapshot into quality.jsonl (None when the run's config turns it off).
@@ -911,7 +911,7 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset, drawn: bool = Fa
         waiting = monitor.waiting()
         if waiting > 1 and state is RunState.COMPLETED:
             hooks.on_notice(f"Scoring the quality of the last {waiting} snapshots…")
-        monitor.close(budget_s=CLOSE_BUDGET_S if state is RunState.COMPLETED else 10.0)
+        monitor.close(budget_s=CLOSE_BUDGET_S if state is RunState.COMPLETED else STOP_BUDGET_S)
     writer.flush()
     writer.close()
     run.write_status(state, step, message)
