@@ -83,10 +83,16 @@ def test_d_sure_of_training_pictures_and_not_of_held_out_ones_is_memorising():
     assert health_alerts(_history(r_t=r_t, d_gap_auc=0.5)) == []
 
 
-def test_without_a_held_out_split_r_t_near_one_is_memorising():
-    r_t = [0.5] * 10 + [0.95, 0.97]
+def test_without_a_held_out_split_r_t_high_over_three_snapshots_is_memorising():
+    # The last snapshots of a real run on 32 pictures without augmentation (fastgan, 2,000 steps).
+    r_t = [0.5] * 6 + [0.93, 0.6, 0.81, 0.97, 0.82, 0.81]
     [a] = health_alerts(_history(r_t=r_t, d_gap_auc=None, ct=None))
-    assert a.kind is AlertKind.MEMORISING and "0.97" in a.message
+    assert a.kind is AlertKind.MEMORISING and "r_t 0.87 over the last 3 snapshots" in a.message
+    # One D at one moment swings: a single dip to or below 0.6 inside the window, or a mean below 0.8, is no alarm.
+    assert health_alerts(_history(r_t=[0.5] * 9 + [0.99, 0.55, 0.99], d_gap_auc=None, ct=None)) == []
+    assert health_alerts(_history(r_t=[0.5] * 9 + [0.7, 0.75, 0.8], d_gap_auc=None, ct=None)) == []
+    # A healthy digits run's swings (benchmarks/README.md): 1.0, -0.38, 0.95.
+    assert health_alerts(_history(r_t=[0.3] * 9 + [1.0, -0.38, 0.95], d_gap_auc=None, ct=None)) == []
 
 
 def test_generated_pictures_closer_to_training_than_new_ones_is_copying():
