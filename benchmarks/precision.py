@@ -1,6 +1,6 @@
 """bfloat16 against float32 on this CPU, measured in one run, and whether the CPU has bf16 hardware.
 
-    python benchmarks/precision.py            # dcgan (batch 64, base_filters 64) and mlp, ~3 min
+    python benchmarks/precision.py            # dcgan (batch 64, base_filters 64), fastgan 64 px and mlp, ~4 min
     python benchmarks/precision.py --quick    # 3 short windows, dcgan only
 
 What is measured: ``GAN.train_step`` (the compiled step the loop runs, both Adam updates and the
@@ -12,7 +12,8 @@ clock). A bare 1024² matmul in float32 and in bfloat16 is timed the same way: i
 hardware does without the rest of the step.
 
 What ``auto`` picks on this machine is printed beside it (studio.train.devices): mixed_bfloat16 only
-where the CPU flags say AMX or AVX512-BF16, because without them bfloat16 is emulated.
+where the CPU flags say AMX; without bf16 hardware bfloat16 is emulated, and with AVX512-BF16 alone
+this benchmark found it slower than float32 (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def _calibrate(fn, secs: float) -> int:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--models", default="dcgan,mlp")
+    ap.add_argument("--models", default="dcgan,fastgan,mlp")
     ap.add_argument("--windows", type=int, default=5)
     ap.add_argument("--window-secs", type=float, default=2.0)
     ap.add_argument("--quick", action="store_true")
@@ -94,6 +95,8 @@ def main(argv=None) -> int:
     for model in a.models.split(","):
         if model == "mlp":
             base = dict(model="mlp", image_size=28, batch_size=128, z_dim=100)
+        elif model == "fastgan":  # what the auto preset trains on a laptop: 64 px, 16 wide, batch 16
+            base = dict(model="fastgan", loss="hinge", image_size=64, batch_size=16, base_filters=16, z_dim=128)
         else:
             base = dict(model="dcgan", image_size=32, batch_size=64, base_filters=64, z_dim=100)
         rng = np.random.default_rng(0)
@@ -119,7 +122,7 @@ def main(argv=None) -> int:
         for p in variants:
             wall = float(np.median([r[0] for r in res[p]]))
             cpu = float(np.median([r[1] for r in res[p]]))
-            rows.append((f"{model} (batch {b})", p, wall, cpu, "steps/s"))
+            rows.append((f"{model} {base['image_size']} px (batch {b})", p, wall, cpu, "steps/s"))
 
     # -- the table --------------------------------------------------------------------------------
     from studio.train.devices import _cpu_flags
@@ -134,7 +137,8 @@ def main(argv=None) -> int:
         "unknown",
     )
     print(f"CPU: {model}, {hw.cpu_cores} cores usable; bf16 hardware flags: {flags}")
-    print(f"bf16 hardware: {'YES' if hw.cpu_bf16 else 'NO'} — {precision_sentence('auto')}")
+    kind = "AMX (auto uses it)" if hw.cpu_bf16 else ("AVX512-BF16 only" if hw.cpu_bf16_slow else "NO")
+    print(f"bf16 hardware: {kind} — {precision_sentence('auto')}")
     print()
     print("| what | precision | per wall-clock s | vs float32 | per CPU-s | vs float32 (CPU) | unit |")
     print("|---|---|---:|---:|---:|---:|---|")

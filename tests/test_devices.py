@@ -12,6 +12,10 @@ def test_auto_picks_what_the_hardware_does_best():
     assert Devices(("NVIDIA A100",) * 2, 32, True).best_precision() == "mixed_float16"
     assert Devices((), 8, True).best_precision() == "mixed_bfloat16"
     assert Devices((), 2, False).best_precision() == "float32"
+    # AVX512-BF16 without AMX: bf16 measured slower than float32 there (benchmarks/precision.py).
+    avx512_bf16 = Devices((), 2, False, cpu_bf16_slow=True)
+    assert avx512_bf16.best_precision() == "float32"
+    assert "no AMX" in precision_sentence("auto", avx512_bf16)
     assert resolve_precision("mixed_float16", Devices((), 2, False)) == "mixed_float16", "an explicit choice stays"
 
 

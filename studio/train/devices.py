@@ -2,8 +2,13 @@
 
 ``precision="auto"`` (the default) resolves, when a run is created, to what the hardware does best:
 ``mixed_float16`` with loss scaling on NVIDIA GPUs (Micikevicius et al. 2018), ``mixed_bfloat16`` on
-CPUs with native bf16 arithmetic (AMX or AVX512-BF16, read from the CPU flags), ``float32``
+CPUs whose bf16 hardware makes it faster than float32 (AMX, read from the CPU flags), ``float32``
 otherwise. The resolved value is what ``config.json`` records, so a run says what it actually used.
+
+AVX512-BF16 without AMX is native bf16 too, but measured on such a CPU (a 2-core Xeon with
+avx512_bf16 and no amx_* flags, benchmarks/precision.py) bfloat16 ran *slower* than float32: a
+1024² matmul at 0.60×, the DCGAN step at 0.73×, the MLP step at 0.66× (its dot-product instructions
+do not make up for the conversions around every op). So auto keeps float32 there and says why.
 
 GPUs are found without importing TensorFlow when possible (the NVIDIA driver's /proc entries), so a
 page can say "training on …" before TensorFlow has loaded; once TensorFlow is imported, its own
@@ -18,14 +23,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-_BF16_FLAGS = ("amx_bf16", "avx512_bf16")
+_AMX_FLAGS = ("amx_bf16",)  # bf16 matrix tiles: bfloat16 is the fast path
+_BF16_FLAGS = ("avx512_bf16",)  # bf16 dot products only: measured slower than float32 (see above)
 
 
 @dataclass(frozen=True)
 class Devices:
     gpus: tuple[str, ...]  # GPU model names, one per device
     cpu_cores: int
-    cpu_bf16: bool  # the CPU computes bfloat16 natively
+    cpu_bf16: bool  # the CPU computes bfloat16 faster than float32 (AMX)
+    cpu_bf16_slow: bool = False  # it has bf16 instructions (AVX512-BF16) that are not faster here
 
     def best_precision(self) -> str:
         if self.gpus:
@@ -79,15 +86,17 @@ def _tensorflow_gpus() -> tuple[str, ...] | None:
 
 
 @functools.cache
-def _static() -> tuple[int, bool, tuple[str, ...]]:
+def _static() -> tuple[int, bool, bool, tuple[str, ...]]:
     flags = _cpu_flags()
-    return os.cpu_count() or 1, any(f in flags for f in _BF16_FLAGS), _nvidia_gpus()
+    amx = any(f in flags for f in _AMX_FLAGS)
+    return os.cpu_count() or 1, amx, not amx and any(f in flags for f in _BF16_FLAGS), _nvidia_gpus()
 
 
 def detect() -> Devices:
-    cores, bf16, nvidia = _static()
+    cores, bf16, bf16_slow, nvidia = _static()
     tf_gpus = _tensorflow_gpus()
-    return Devices(gpus=tf_gpus if tf_gpus is not None else nvidia, cpu_cores=cores, cpu_bf16=bf16)
+    gpus = tf_gpus if tf_gpus is not None else nvidia
+    return Devices(gpus=gpus, cpu_cores=cores, cpu_bf16=bf16, cpu_bf16_slow=bf16_slow)
 
 
 def resolve_precision(precision: str, devices: Devices | None = None) -> str:
@@ -104,13 +113,22 @@ def precision_sentence(precision: str, devices: Devices | None = None) -> str:
         + ("" if d.gpus else " (this machine has no GPU, so it will be slow here)"),
         "mixed_bfloat16": "bfloat16"
         + (
-            ", which this CPU computes natively (AMX / AVX512-BF16)"
+            ", which this CPU computes natively (AMX)"
             if d.cpu_bf16
-            else ", which this CPU only emulates (slow)"
+            else (
+                " (this CPU's AVX512-BF16 runs it slower than float32)"
+                if d.cpu_bf16_slow
+                else ", which this CPU only emulates (slow)"
+            )
         ),
         "float32": "full 32-bit floats"
         + (
-            ", the fastest here: this machine has no GPU and no native bfloat16"
+            (
+                ", the fastest here: this CPU has AVX512-BF16 but no AMX, and bfloat16 measured slower "
+                "than float32 on such CPUs"
+                if d.cpu_bf16_slow
+                else ", the fastest here: this machine has no GPU and no native bfloat16"
+            )
             if d.best_precision() == "float32"
             else f" (the automatic choice here would be {d.best_precision()}, faster)"
         ),
