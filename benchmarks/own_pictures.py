@@ -59,6 +59,8 @@ ARMS = {
     "fastgan-w24": ("auto", {"base_filters": 24}),
     "fastgan-no-ada": ("auto", {"ada": "off"}),
     "fastgan-b32": ("auto", {"batch_size": 32, "ema_kimg": 10.0}),
+    "fastgan-b8": ("auto", {"batch_size": 8, "ema_kimg": 2.5}),
+    "fastgan-lr4": ("auto", {"lr_d": 4e-4, "lr_g": 4e-4}),
 }
 
 
