@@ -23,6 +23,11 @@ other end of its range; the reruns are the pages' own websocket messages (Stream
 the runs the server finished (``ForwardMsg`` ``script_finished``). A drag that moved nothing ends the
 benchmark with a message.
 
+Diagnostics (not the measurement): ``--back-to-back`` starts each drag right after the last release;
+``--as-before`` repeats the procedure ui_latency.py used before (slider positions read once, drags back
+to back, the window opened 1 s after the pages showed). Both also count input events on the slider
+element itself and report whether the slider moved on screen or was replaced between drags.
+
     flock /tmp/studio-bench.lock python benchmarks/viewer_drags.py [--viewers 1 5] [--drags 3] [--steps 60]
 """
 
@@ -131,14 +136,13 @@ def slider_value(page) -> float:
     return float(page.locator(pad_slider(SLIDER)).input_value())
 
 
-def drag_all(pages, d: int, steps: int) -> None:
-    """Every page drags the slider from one end to the other (even d: left to right), at once."""
-    boxes = []
-    for page in pages:
-        box = page.locator(pad_slider(SLIDER)).bounding_box()
-        if box is None:
-            raise SystemExit(f"the slider {SLIDER} is not on the page")
-        boxes.append(box)
+def drag_all(pages, d: int, steps: int, boxes: list | None = None) -> None:
+    """Every page drags the slider from one end to the other (even d: left to right), at once,
+    where the slider is now (or at ``boxes``, where it was once)."""
+    if boxes is None:
+        boxes = [page.locator(pad_slider(SLIDER)).bounding_box() for page in pages]
+    if any(box is None for box in boxes):
+        raise SystemExit(f"the slider {SLIDER} is not on the page")
     ends = [(b["x"] + 2, b["x"] + b["width"] - 2) for b in boxes]
     if d % 2:
         ends = [(x1, x0) for x0, x1 in ends]
@@ -156,11 +160,22 @@ def measure(server, pages, wires, args) -> dict:
     for page in pages:
         page.locator(pad_slider(SLIDER)).scroll_into_view_if_needed()
         page.evaluate(COUNT_JS, pad_slider(SLIDER))
-    # Start at the left end, outside the window (a drag then always crosses the whole range).
-    for page in pages:
-        page.locator(pad_slider(SLIDER)).focus()
-        page.keyboard.press("Home")
-    waited = settle(server, pages, args.settle, args.flat)
+        # Also counted on the element itself, as ui_latency did before (diagnostic).
+        page.locator(pad_slider(SLIDER)).evaluate(
+            "(el) => { el.__gsCount = 0; el.addEventListener('input', () => el.__gsCount++); }"
+        )
+    fixed_boxes = [page.locator(pad_slider(SLIDER)).bounding_box() for page in pages] if args.as_before else None
+    if args.as_before:  # ui_latency's old procedure: from the middle, 1 s after the pages showed
+        for page in pages:
+            page.wait_for_selector(IDLE, state="attached")
+        pages[0].wait_for_timeout(1000)
+        waited = 1.0
+    else:
+        # Start at the left end, outside the window (a drag then always crosses the whole range).
+        for page in pages:
+            page.locator(pad_slider(SLIDER)).focus()
+            page.keyboard.press("Home")
+        waited = settle(server, pages, args.settle, args.flat)
     before_reruns = [len(w.reruns) for w in wires]
     before_finished = [w.finished for w in wires]
     per_drag: list[list[int]] = []
@@ -177,9 +192,9 @@ def measure(server, pages, wires, args) -> dict:
         moved_boxes += sum(1 for a, b in zip(last_boxes, boxes, strict=True) if abs(a["y"] - b["y"]) > 0.5)
         replaced += sum(1 for page in pages if not page.locator(pad_slider(SLIDER)).evaluate(tag))
         last_boxes = boxes
-        drag_all(pages, d, args.steps)
+        drag_all(pages, d, args.steps, fixed_boxes)
         for page in pages:  # the release's rerun is asked for within a few ms; then let it finish
-            if args.back_to_back:
+            if args.back_to_back or args.as_before:
                 break
             page.wait_for_timeout(300)
             page.wait_for_selector(IDLE, state="attached", timeout=120_000)
@@ -191,7 +206,9 @@ def measure(server, pages, wires, args) -> dict:
             hi = float(pages[0].locator(pad_slider(SLIDER)).get_attribute("max"))
         want = hi if d % 2 == 0 else lo
         bad = [i for i, (c, v) in enumerate(zip(counts, values, strict=True)) if c == 0 or abs(v - want) > 1e-6]
-        if bad:
+        if bad and (args.back_to_back or args.as_before):
+            print(f"  drag {d + 1}: page(s) {bad} did not drag (input events {counts}, values {values})", flush=True)
+        elif bad:
             raise SystemExit(
                 f"drag {d + 1}: page(s) {bad} did not drag (input events {counts}, values {values}, wanted {want})"
             )
@@ -217,6 +234,7 @@ def measure(server, pages, wires, args) -> dict:
         "idle": idle,
         "wall": wall,
         "startup_reruns": sum(before_reruns),
+        "element_events": sum(int(p.locator(pad_slider(SLIDER)).evaluate("(el) => el.__gsCount ?? -1")) for p in pages),
         "slider_moved_on_screen": moved_boxes,
         "slider_replaced": replaced,
         "settle_before": waited,
@@ -237,6 +255,12 @@ def main() -> None:
         "--back-to-back",
         action="store_true",
         help="start each drag right after the last release, not once the pages are idle (diagnostic)",
+    )
+    ap.add_argument(
+        "--as-before",
+        action="store_true",
+        help="ui_latency's old procedure (diagnostic): slider boxes read once, drags back to back, "
+        "the window 1 s after the pages showed, not once idle",
     )
     ap.add_argument("--modes", nargs="+", default=["page", "server"], choices=["page", "server"])
     args = ap.parse_args()
