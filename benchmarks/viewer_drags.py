@@ -3,6 +3,9 @@
 Explore's latent pad draws each slider move in the viewer's page (ui/web/gen.js) and tells the server
 only the settled values: one rerun of the picture fragment per released drag. Target: the server's CPU
 per drag per page does not grow with viewers beyond those settled-value reruns (5 pages ≤ about 1 page).
+The verdict printed: met when, in the page, every page asked for exactly one rerun per drag and the
+most pages' CPU per drag per page is within 1.25× + 5 ms of the fewest pages' (the CPU clock ticks in
+10 ms).
 
 For each number of pages (``--viewers``) and each way of drawing (in the page; on a server started with
 ``STUDIO_WEB_GENERATION=0``, as before issue 15), that many browser pages open Explore on one tiny run,
