@@ -17,16 +17,13 @@ page (a capturing keydown listener starts the clock, a MutationObserver stops it
                  started with STUDIO_WEB_GENERATION=0 (drawn on the server, as before issue 15).
                  Target (issue 15): in the page ≤ 1.0x (a) and under 50 ms at 32 px.
 
-Then the server's CPU seconds (its process's user + system time) while 1 and then 5 pages each drag
-``dir_2`` end to end ``--drags`` times at once (the pages' mouse steps interleaved), in both modes:
-per input event and per drag. Target: in the page, no growth with viewers beyond one settled-value
-rerun per drag.
+The server's CPU per slider drag with 1 and 5 viewers is benchmarks/viewer_drags.py (latency only here).
 
 Each uses its own ``streamlit run`` server (headless, own port, own empty runs folder holding one tiny
 run trained here first) and Debian's Chromium. Moves alternate between the measurements in rounds so
 load drift hits all alike. Median of the moves; target (issue 5): (b) and (c) within 1.5x of (a).
 
-    python benchmarks/ui_latency.py [--moves 20] [--rounds 2] [--preset tiny] [--steps 60] [--drags 3]
+    python benchmarks/ui_latency.py [--moves 20] [--rounds 2] [--preset tiny] [--steps 60]
 """
 
 from __future__ import annotations
@@ -37,7 +34,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,10 +131,14 @@ class Probe:
             self.samples.append(page.evaluate("window.__lat"))
 
 
-def _open(browser, url: str, nav: str | None, ready: str):
+def _open(browser, url: str, nav: str | None, ready: str, before=None):
+    """A new browser context on ``url``, navigated by the sidebar to ``nav``, once ``ready`` shows.
+    ``before(page)`` runs before the page loads (e.g. to listen to its websocket)."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = ctx.new_page()
     page.set_default_timeout(120_000)
+    if before:
+        before(page)
     page.goto(url)
     wait_idle(page)
     if nav:
@@ -148,62 +148,12 @@ def _open(browser, url: str, nav: str | None, ready: str):
     return page
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far (its own threads; /proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def drag_cpu(server, pages: list, key: str, drags: int, steps: int = 60) -> tuple[float, int, float]:
-    """Server CPU seconds while every page in ``pages`` drags slider ``key`` end to end ``drags``
-    times at once, the number of input events the pages saw, and the server's CPU seconds over
-    the same wall time with the same pages open and nobody touching them (its idle cost: the pages'
-    websockets, the engine report's timers)."""
-    # Input events are counted by one capturing listener on the document, not on the slider element:
-    # a rerun may replace the element, and a listener on it would count the first drag only.
-    count_js = """(sel) => { window.__inputs = 0;
-        document.addEventListener('input', (e) => { if (e.target.matches(sel)) window.__inputs++; }, true); }"""
-    for page in pages:
-        page.locator(pad_slider(key)).scroll_into_view_if_needed()
-        page.evaluate(count_js, pad_slider(key))
-    for page in pages:
-        wait_idle(page)
-    cpu0, t0 = _cpu_seconds(server.proc.pid), time.perf_counter()
-    for d in range(drags):
-        boxes = [page.locator(pad_slider(key)).bounding_box() for page in pages]
-        ends = (2, -2) if d % 2 == 0 else (-2, 2)
-        for page, b in zip(pages, boxes, strict=True):
-            x0 = b["x"] + (ends[0] if ends[0] > 0 else b["width"] + ends[0])
-            page.mouse.move(x0, b["y"] + b["height"] / 2)
-            page.mouse.down()
-        for i in range(1, steps + 1):
-            for page, b in zip(pages, boxes, strict=True):
-                x0 = b["x"] + (ends[0] if ends[0] > 0 else b["width"] + ends[0])
-                x1 = b["x"] + (ends[1] if ends[1] > 0 else b["width"] + ends[1])
-                page.mouse.move(x0 + (x1 - x0) * i / steps, b["y"] + b["height"] / 2)
-        for page in pages:
-            page.mouse.up()
-    for page in pages:
-        page.wait_for_timeout(400)
-        wait_idle(page)
-    pages[0].wait_for_timeout(500)
-    for page in pages:
-        wait_idle(page)
-    events = sum(int(page.evaluate("window.__inputs")) for page in pages)
-    cpu, wall = _cpu_seconds(server.proc.pid) - cpu0, time.perf_counter() - t0
-    idle0 = _cpu_seconds(server.proc.pid)
-    pages[0].wait_for_timeout(1000 * wall)
-    return cpu, events, _cpu_seconds(server.proc.pid) - idle0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--moves", type=int, default=20, help="moves per measurement per round")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--preset", default="tiny")
     ap.add_argument("--steps", type=int, default=60)
-    ap.add_argument("--drags", type=int, default=3, help="drags per page in the server CPU measurement")
-    ap.add_argument("--viewers", type=int, nargs="+", default=[1, 5])
     args = ap.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -325,20 +275,6 @@ def main() -> None:
                 for pr in probes:
                     for _ in range(args.moves):
                         pr.move()
-            cpu_rows = []
-            for n in args.viewers:
-                for mode, srv in (("in the page", studio), ("on the server", srv_only)):
-                    pages = [_open(browser, srv.url, "Explore", EXPLORE_PICTURE) for _ in range(n)]
-                    if srv is studio:
-                        for pg in pages:
-                            pg.wait_for_selector(".st-key-explore_pad .gs-lp[data-engine]", state="attached")
-                    for pg in pages:
-                        wait_idle(pg)
-                    pages[0].wait_for_timeout(1000)
-                    cpu, events, idle = drag_cpu(srv, pages, "dir_2", args.drags)
-                    cpu_rows.append((n, mode, cpu, events, n * args.drags, idle))
-                    for pg in pages:
-                        pg.context.close()
             browser.close()
     finally:
         for s in servers:
@@ -380,21 +316,6 @@ def main() -> None:
     if not has_ckpt:
         print(
             "| (c) Checkpoints scrub (filmstrip) → new picture | — | n/a | n/a | n/a | ≤ 1.5x | n/a (no Checkpoints page) |"
-        )
-
-    print(
-        f"\nServer CPU seconds (its process, user + system) while pages drag dir_2 end to end "
-        f"{args.drags} times each, at once:\n"
-    )
-    print(
-        "| pages | drawn | input events | drags | server CPU s | idle CPU s (same time) | CPU ms per input event "
-        "| CPU ms per drag | CPU ms per drag, less idle |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for n, mode, cpu, events, drags, idle in cpu_rows:
-        print(
-            f"| {n} | {mode} | {events} | {drags} | {cpu:.2f} | {idle:.2f} | {1000 * cpu / max(events, 1):.2f} "
-            f"| {1000 * cpu / max(drags, 1):.0f} | {1000 * (cpu - idle) / max(drags, 1):.0f} |"
         )
 
 
