@@ -205,8 +205,13 @@ class GAN:
                 on_generator(self.G)
             # fastgan: D_features (D's layers plus the features its decoders read) and the decoders.
             self.D, self.D_features, self.decoders = build_discriminator_parts(cfg)
-            self.G_ema = build_generator(cfg, name="generator_ema")
-            self.G_ema.set_weights(self.G.get_weights())
+        # The EMA generator is only read outside the step (grids, snapshots, exports), so one copy on
+        # the first device is enough. Mirrored, every step would compute its update once and copy it
+        # to each replica's copy (benchmarks/distribute_overhead.py). The default strategy's scope
+        # changes nothing here: one device trains exactly as before.
+        self.G_ema = build_generator(cfg, name="generator_ema")
+        self.G_ema.set_weights(self.G.get_weights())
+        with self.strategy.scope():
             self.d_vars = _trainable_d_vars(cfg, self.D, self.decoders)
             self.opt_g = self._optimizer(cfg.lr_g)
             self.opt_d = self._optimizer(cfg.lr_d)
@@ -233,6 +238,7 @@ class GAN:
         # autograph=False: the step has no Python control flow on tensors, and converting it (and every
         # Keras call inside) cost ~10 s of every run's start.
         self._step_fn = tf.function(self._distributed_step, jit_compile=bool(cfg.xla), autograph=False)
+        self._next_step_fn = None
         self._gen_fn = None
         self._augment = None
         if self.ada is not None:
@@ -452,6 +458,23 @@ class GAN:
 
     def train_step(self, reals, labels) -> dict:
         return self._step_fn(reals, labels)
+
+    def train_next(self, batches) -> dict:
+        """One step on the next batch of ``batches`` (the loop's iterator).
+
+        Over several replicas the batch is fetched inside the compiled step: an eager ``next()`` on a
+        distributed iterator splits and places each replica's part from Python, which cost ~1 ms a
+        step (benchmarks/distribute_overhead.py); in the graph it is one op per replica. One device
+        (and XLA, which cannot compile an iterator) keeps the eager fetch.
+        """
+        import tensorflow as tf
+
+        if self.strategy.num_replicas_in_sync == 1 or self.cfg.xla:
+            reals, labels = next(batches)
+            return self.train_step(reals, labels)
+        if self._next_step_fn is None:
+            self._next_step_fn = tf.function(lambda it: self._distributed_step(*next(it)), autograph=False)
+        return self._next_step_fn(batches)
 
     # ---- sampling ------------------------------------------------------------------
     def generate(self, z: np.ndarray, labels: np.ndarray | None = None, ema: bool = True) -> np.ndarray:
@@ -838,8 +861,7 @@ def _loop(cfg, run, ds, gan, manager, hooks, step, wall_offset, drawn: bool = Fa
         if new_lr and role.multi:
             agree.share_learning_rates(gan)
 
-        reals, labels = next(batches)
-        out = gan.train_step(reals, labels)
+        out = gan.train_next(batches)
         values = {k: float(v) for k, v in out.items()}
         step += 1
         interval_steps += 1
