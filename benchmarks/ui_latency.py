@@ -80,6 +80,31 @@ def Streamlit(script: str, tmp: Path) -> Server:
     return server.start()
 
 
+def studio_with_run(tmp: Path, preset: str, steps: int, name: str) -> tuple[Server, Server, object]:
+    """(studio drawing in the page, the same runs folder drawn on the server only, the trained run).
+
+    Both servers are started; a ``preset`` run of ``steps`` steps is trained first for Explore to show.
+    """
+    from studio.train.config import from_preset
+    from studio.train.loop import train
+
+    studio = Streamlit("app.py", tmp / "studio")
+    os.environ["STUDIO_RUNS_DIR"], os.environ["STUDIO_DATA_DIR"] = str(studio.runs_dir), str(studio.data_dir)
+    print(f"training a '{preset}' run of {steps} steps for Explore to show…", flush=True)
+    try:
+        res = train(from_preset(preset, steps=steps, snapshot_every=max(1, steps // 6)), run_dir=studio.runs_dir / name)
+    except BaseException:
+        studio.kill()
+        raise
+    # The same runs folder, drawn on the server only (as before issue 15).
+    (tmp / "server-only").mkdir()
+    on_server = Server(tmp / "server-only", env_extra={"STUDIO_WEB_GENERATION": "0"})
+    on_server.runs_dir, on_server.env["STUDIO_RUNS_DIR"] = studio.runs_dir, str(studio.runs_dir)
+    on_server.env["STUDIO_DATA_DIR"] = str(studio.data_dir)
+    on_server.start()
+    return studio, on_server, res
+
+
 def wait_idle(page, timeout: float = 60_000) -> None:
     page.wait_for_selector(
         "[data-testid='stApp'][data-test-script-state='notRunning']", state="attached", timeout=timeout
@@ -158,30 +183,14 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from studio.train.config import from_preset
-    from studio.train.loop import train
-
     tmp = Path(tempfile.mkdtemp(prefix="ui-latency-"))
     servers = []
     try:
         bare = Streamlit("benchmarks/bare_slider_app.py", tmp / "bare")
         servers.append(bare)
-        studio = Streamlit("app.py", tmp / "studio")
-        servers.append(studio)
-        os.environ["STUDIO_RUNS_DIR"], os.environ["STUDIO_DATA_DIR"] = str(studio.runs_dir), str(studio.data_dir)
-        print(f"training a '{args.preset}' run of {args.steps} steps for the studio to show…", flush=True)
-        res = train(
-            from_preset(args.preset, steps=args.steps, snapshot_every=max(1, args.steps // 6)),
-            run_dir=studio.runs_dir / "latency-run",
-        )
+        studio, srv_only, res = studio_with_run(tmp, args.preset, args.steps, "latency-run")
+        servers += [studio, srv_only]
         n_snaps = len(res.run.snapshot_steps())
-        # The same runs folder, drawn on the server only (as before issue 15).
-        (tmp / "server-only").mkdir()
-        srv_only = Server(tmp / "server-only", env_extra={"STUDIO_WEB_GENERATION": "0"})
-        srv_only.runs_dir, srv_only.env["STUDIO_RUNS_DIR"] = studio.runs_dir, str(studio.runs_dir)
-        srv_only.env["STUDIO_DATA_DIR"] = str(studio.data_dir)
-        srv_only.start()
-        servers.append(srv_only)
         cfg = res.run.config
         has_ckpt = (ROOT / "pages" / "checkpoints.py").exists()
 

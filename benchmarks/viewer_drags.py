@@ -48,8 +48,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from benchmarks.ui_latency import EXPLORE_PICTURE, Streamlit, _open, pad_slider  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
+from benchmarks.ui_latency import EXPLORE_PICTURE, _open, pad_slider, studio_with_run  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 SLIDER = "dir_2"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -270,28 +270,13 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from studio.train.config import from_preset
-    from studio.train.loop import train
-
     tmp = Path(tempfile.mkdtemp(prefix="viewer-drags-"))
     servers = []
     rows = []
     try:
-        in_page = Streamlit("app.py", tmp / "studio")
-        servers.append(in_page)
-        os.environ["STUDIO_RUNS_DIR"], os.environ["STUDIO_DATA_DIR"] = str(in_page.runs_dir), str(in_page.data_dir)
-        print(f"training a '{args.preset}' run of {args.train_steps} steps for Explore to show…", flush=True)
-        res = train(
-            from_preset(args.preset, steps=args.train_steps, snapshot_every=max(1, args.train_steps // 6)),
-            run_dir=in_page.runs_dir / "drag-run",
-        )
+        in_page, on_server, res = studio_with_run(tmp, args.preset, args.train_steps, "drag-run")
+        servers += [in_page, on_server]
         cfg = res.run.config
-        (tmp / "server-only").mkdir()
-        on_server = Server(tmp / "server-only", env_extra={"STUDIO_WEB_GENERATION": "0"})
-        on_server.runs_dir, on_server.env["STUDIO_RUNS_DIR"] = in_page.runs_dir, str(in_page.runs_dir)
-        on_server.env["STUDIO_DATA_DIR"] = str(in_page.data_dir)
-        on_server.start()
-        servers.append(on_server)
         modes = [m for m in (("page", "in the page", in_page), ("server", "on the server", on_server))]
         modes = [m for m in modes if m[0] in args.modes]
 
