@@ -199,3 +199,28 @@ def choose(pg, key: str, option: str):
     pg.locator(f".st-key-{key} [role='combobox']").first.click()
     pg.get_by_role("option", name=option, exact=True).click()
     wait_idle(pg)
+
+
+def set_number(pg, key: str, value: str, attempts: int = 3):
+    """Type ``value`` into the number input with widget key ``key`` and see the app keep it.
+
+    A rerun still in flight (a selectbox callback that refills the settings, a fragment tick)
+    can land after the typing and put the old value back; type again until the value holds
+    through an idle app.
+    """
+    from playwright.sync_api import expect
+
+    box = pg.locator(f".st-key-{key} input")
+    for _ in range(attempts):
+        box.fill(value)
+        box.press("Enter")
+        wait_idle(pg)
+        try:
+            expect(box).to_have_value(value, timeout=3_000)
+            pg.wait_for_timeout(300)
+            wait_idle(pg)
+            expect(box).to_have_value(value, timeout=1_000)
+            return
+        except AssertionError:
+            continue
+    expect(box).to_have_value(value)

@@ -12,7 +12,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Server, choose, goto_page, wait_idle
+from tests.e2e.conftest import Server, choose, goto_page, set_number, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -27,10 +27,7 @@ def test_kill_server_mid_training_then_resume(tmp_path, browser, shots):
         choose(page, "train_preset", "tiny")
         page.get_by_text("Advanced").click()
         for key, value in (("train_steps", "100000"), ("train_checkpoint_every", "10")):
-            box = page.locator(f".st-key-{key} input")
-            box.fill(value)
-            box.press("Enter")
-            wait_idle(page)
+            set_number(page, key, value)
         page.get_by_role("button", name="Start training").click()
         run_dir = None
         deadline = time.time() + 240

@@ -6,11 +6,12 @@ A second browser session watches the same job at the same time (a live demo's au
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import choose, goto_page, wait_idle
+from tests.e2e.conftest import choose, goto_page, set_number, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -39,15 +40,14 @@ def test_train_journey(server, browser, page, shots):
     # Choose digits and the tiny preset; give it enough steps to watch, pause and resume.
     choose(page, "train_preset", "tiny")
     page.get_by_text("Advanced").click()
-    steps = page.locator(".st-key-train_steps input")
-    steps.fill("3000")
-    steps.press("Enter")
-    wait_idle(page)
+    set_number(page, "train_steps", "3000")
     shots(page, "settings")
 
     page.get_by_role("button", name="Start training").click()
 
-    # The live chart gains points and the fixed-noise grid appears.
+    # The job runs with the steps typed above (not the preset's), and the live chart gains
+    # points and the fixed-noise grid appears.
+    expect(page.get_by_text(re.compile(r"Step [\d,]+ of 3,000")).first).to_be_visible(timeout=240_000)
     expect(page.locator(".gs-live .js-plotly-plot").first).to_be_visible(timeout=240_000)
     expect(page.locator(".gs-live-grid img").first).to_be_visible(timeout=240_000)
     page.wait_for_function(
