@@ -61,7 +61,11 @@ ARMS = {
     "fastgan-b32": ("auto", {"batch_size": 32, "ema_kimg": 10.0}),
     "fastgan-b8": ("auto", {"batch_size": 8, "ema_kimg": 2.5}),
     "fastgan-lr4": ("auto", {"lr_d": 4e-4, "lr_g": 4e-4}),
+    "fastgan-w12": ("auto", {"base_filters": 12}),
+    "auto-keras-bn": ("auto", {}),  # auto with Keras's own (unfused) batch norm: see ARM_ENV
 }
+# Environment an arm trains with (its process only).
+ARM_ENV = {"auto-keras-bn": {"STUDIO_FUSED_BN": "0"}}
 
 
 # ---- the pictures ----------------------------------------------------------------------------
@@ -139,6 +143,7 @@ def cpu_seconds() -> float:
 
 def child(a) -> int:
     """Train one arm to its budget; print one JSON line with what happened."""
+    os.environ.update(ARM_ENV.get(a.arm, {}))
     import studio  # noqa: F401  (the studio's TensorFlow switches before TensorFlow loads)
     from studio.train.config import from_preset
     from studio.train.loop import Hooks, train
