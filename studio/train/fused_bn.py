@@ -26,13 +26,12 @@ import types
 
 
 def _fusable(layer) -> bool:
-    axis = layer.axis if isinstance(layer.axis, int) else None
     return (
         not layer.renorm
         and not layer.synchronized
         and layer.scale
         and layer.center
-        and axis in (-1, 3)
+        and layer.axis in (-1, 3)  # Keras 3 keeps it as one int
         and layer.epsilon >= 1.001e-5  # the fused kernel's floor
     )
 
@@ -49,8 +48,8 @@ def _fused_call(self, inputs, training=None, mask=None):
     n = tf.cast(shape[0] * shape[1] * shape[2], tf.float32)
     var = var * tf.maximum(n - 1.0, 1.0) / n  # back to the biased variance Keras averages
     m = self.momentum
-    self.moving_mean.assign(self.moving_mean * m + tf.stop_gradient(mean) * (1.0 - m))
-    self.moving_variance.assign(self.moving_variance * m + tf.stop_gradient(var) * (1.0 - m))
+    self.moving_mean.assign(self.moving_mean * m + mean * (1.0 - m))
+    self.moving_variance.assign(self.moving_variance * m + var * (1.0 - m))
     return y
 
 
