@@ -261,7 +261,7 @@ def main() -> None:
         list(reversed(steps)),
         key=state.EXPLORE_STEP,
         format_func=snapshot_label(run, steps),
-        help="Which moment of training to play with; the best has the lowest KID against your pictures.",
+        help="Which moment of training to play with; the best scored closest to your pictures (the newest such, once the scores can no longer tell them apart).",
     )
     cfg = run.config
     c2.caption(

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from studio.core.errors import StudioError
+from studio.core.text import fmt_kid
 
 
 class _Parser(argparse.ArgumentParser):
@@ -394,7 +395,7 @@ def cmd_metrics(a) -> int:
 
     rows = score_run(a.run_dir, progress=bar)
     for r in rows:
-        print(f"step {r.step:>7}  KID {r.kid:.4f} ± {r.kid_se:.4f}  precision {r.precision:.2f}  recall {r.recall:.2f}")
+        print(f"step {r.step:>7}  KID {fmt_kid(r.kid, r.kid_se)}  precision {r.precision:.2f}  recall {r.recall:.2f}")
     _print_health(a.run_dir)
     return 0
 
@@ -405,7 +406,7 @@ def _print_health(run) -> None:
 
     best = best_snapshot(run)
     if best is not None:
-        print(f"Best snapshot: step {best.step} (KID {best.kid:.4f}, features: {best.features})")
+        print(f"Best snapshot: step {best.step} (KID {fmt_kid(best.kid)}, features: {best.features})")
     for alert in alerts_for(run):
         print(f"{alert.title}: {alert.message}")
         print("  What to do: " + "; ".join(x.label for x in alert.actions) + ".")

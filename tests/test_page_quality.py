@@ -32,9 +32,10 @@ def run(tiny_run, studio_dirs):
     dest = Path(os.environ["STUDIO_RUNS_DIR"]) / RUN_ID
     shutil.copytree(tiny_run.path, dest)
     # A 30-step run's KID is noise around its start: plant a history whose best is step 20, next to
-    # a kept checkpoint, keeping every other measured field.
+    # a kept checkpoint, keeping every other measured field. Its standard errors are planted too:
+    # KIDs within noise of 0 would be at the features' floor, where the newest snapshot is the best.
     kids = {0: 0.30, 10: 0.20, 20: 0.05, 30: 0.10}
-    rows = [replace(r, kid=kids[r.step]) for r in store.read_rows(dest)]
+    rows = [replace(r, kid=kids[r.step], kid_se=0.01) for r in store.read_rows(dest)]
     store.quality_path(dest).write_text("".join(r.to_json() + "\n" for r in rows))
     yield Run(dest)
     st.cache_resource.clear()

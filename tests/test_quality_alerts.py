@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.quality.alerts import AlertKind, health_alerts
+from studio.quality.alerts import AlertKind, at_floor, best_row, health_alerts
 from studio.quality.store import QualityRow
 
 
@@ -133,3 +133,21 @@ def test_alerts_are_frozen_and_say_what_to_do():
         pass
     else:
         raise AssertionError("an Alert must be frozen")
+
+
+def test_a_kid_within_noise_of_zero_is_its_floor_not_a_plateau():
+    # As a fastgan run on ~1,000 photographs scores in randconv features: KID reaches noise level
+    # by the fourth snapshot and stays there while the pictures keep gaining forms. Its lowest
+    # value (0.02e-3, step 400) is noise; the best snapshot is the latest one at the floor.
+    kid = [20e-3, 2.5e-3, 1.9e-3, 0.97e-3, 0.02e-3, 0.46e-3, 1.26e-3, 0.47e-3, 0.48e-3, 0.73e-3, 0.36e-3, 0.72e-3]
+    se = [5e-3, 1.0e-3, 0.8e-3, 0.67e-3, 0.29e-3, 0.56e-3, 0.81e-3, 0.49e-3, 0.44e-3, 0.62e-3, 0.45e-3, 0.62e-3]
+    rows = _history(kid=kid, kid_se=se)
+    assert [r.step for r in rows if at_floor(r)] == [300, 400, 500, 600, 700, 800, 900, 1000, 1100]
+    assert best_row(rows).step == 1100
+    assert health_alerts(rows) == []
+
+
+def test_a_run_that_left_the_floor_long_ago_is_on_a_plateau_from_its_last_floor_snapshot():
+    kid = [20e-3, 2e-3, 0.3e-3, 0.2e-3] + [5e-3] * 8
+    [a] = health_alerts(_history(kid=kid, kid_se=0.5e-3))
+    assert a.kind is AlertKind.PLATEAU and a.best_step == 300

@@ -10,7 +10,7 @@ import pytest
 from studio.core import paths
 from studio.core.errors import StudioError
 from studio.core.paths import append_line, atomic_write_bytes, atomic_write_json, atomic_write_text
-from studio.core.text import human_bytes
+from studio.core.text import fmt_kid, human_bytes
 from studio.train.config import from_preset
 from studio.train.runs import Run, list_runs, step_name
 
@@ -232,3 +232,10 @@ def test_a_real_run_folder_has_the_documented_layout(tiny_run):
     assert steps[0] == 1 and steps[-1] == 30 and steps == sorted(set(steps))
     assert list((r.path / "tb").glob("events.out.tfevents.*"))
     assert not [p for p in r.path.rglob("*") if p.name.startswith(".") and "tmp" in p.name]
+
+
+def test_fmt_kid_in_thousandths():
+    # A KID near its floor is not '0.0000': it reads in thousandths, as papers report it.
+    assert fmt_kid(2e-5) == "0.02×10⁻³"
+    assert fmt_kid(0.00046, 0.00056) == "0.46 ± 0.56 ×10⁻³"
+    assert fmt_kid(None) == "–"

@@ -15,7 +15,8 @@ import streamlit as st
 
 from studio.core.errors import StudioError
 from studio.core.images import upscale
-from studio.quality import QualityRow, best_snapshot, quality_history, resume_point
+from studio.core.text import fmt_kid
+from studio.quality import QualityRow, best_snapshot, best_why, quality_history, resume_point
 from studio.train.runs import Run
 from ui import state
 from ui.charts import quality_spec
@@ -36,7 +37,7 @@ def _fmt(v, digits: int = 2) -> str:
 
 def row_summary(row: QualityRow) -> str:
     """One line of a snapshot's scores, in the order the chart shows them."""
-    kid = f"KID {row.kid:.4f} ± {row.kid_se:.4f}" if row.kid is not None and row.kid_se is not None else "KID –"
+    kid = f"KID {fmt_kid(row.kid, row.kid_se)}"
     return (
         f"{kid} · precision {_fmt(row.precision)} · recall {_fmt(row.recall)} · coverage {_fmt(row.coverage)}"
         + (f" · r_t {row.r_t:.2f}" if row.r_t is not None else "")
@@ -144,7 +145,7 @@ def train_health(view) -> None:
     st.markdown("**Quality per snapshot**" + (f" · best so far: step {best.step:,}" if best else ""))
     quality_chart(rows, best, "train_quality_chart")
     if best is not None:
-        st.caption(f"Best snapshot (lowest KID): step {best.step:,} — {row_summary(best)}")
+        st.caption(f"Best snapshot ({best_why(best)}): step {best.step:,} — {row_summary(best)}")
     alert_actions(view.alerts, view.run, view.lr, "train")
 
 
@@ -169,7 +170,7 @@ def best_snapshot_panel(run: Run, unlocked: bool) -> None:
         return
     at = resume_point(run, best.step)
     with st.container(border=True, key="ckpt_best"):
-        st.markdown(f"★ **Best snapshot: step {best.step:,}** (lowest KID) — {row_summary(best)}")
+        st.markdown(f"★ **Best snapshot: step {best.step:,}** ({best_why(best)}) — {row_summary(best)}")
         c = st.columns(3)
         if c[0].button("Show it above", key="ckpt_show_best", icon=":material/star:", width="stretch"):
             st.session_state["ckpt_step"] = best.step
@@ -198,7 +199,7 @@ def best_snapshot_panel(run: Run, unlocked: bool) -> None:
 
 # ---- Explore: which snapshot it opens on, and is this picture a copy? ------------------------------------
 def opening_step(run: Run, steps: list[int]) -> int:
-    """The snapshot Explore opens on: the best one so far (lowest KID), else the latest."""
+    """The snapshot Explore opens on: the best one so far (``best_snapshot``), else the latest."""
     best = best_snapshot(run)
     return best.step if best is not None and best.step in steps else steps[-1]
 

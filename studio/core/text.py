@@ -1,4 +1,4 @@
-"""Numbers in the words people read: durations and sizes."""
+"""Numbers in the words people read: durations, sizes and scores."""
 
 from __future__ import annotations
 
@@ -21,3 +21,13 @@ def human_bytes(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} GB"
+
+
+def fmt_kid(kid: float | None, se: float | None = None) -> str:
+    """A KID in thousandths, as papers report it: 0.00002 → '0.02×10⁻³' (not '0.0000'); with its
+    standard error, 0.00046 ± 0.00056 → '0.46 ± 0.56 ×10⁻³'; None → '–'."""
+    if kid is None or kid != kid:
+        return "–"
+    if se is None or se != se:
+        return f"{kid * 1e3:.2f}×10⁻³"
+    return f"{kid * 1e3:.2f} ± {se * 1e3:.2f} ×10⁻³"

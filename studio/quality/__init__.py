@@ -15,7 +15,7 @@ has to compute features or generate pictures.
 
 from __future__ import annotations
 
-from studio.quality.alerts import Action, Alert, AlertKind, health_alerts
+from studio.quality.alerts import Action, Alert, AlertKind, best_row, best_why, health_alerts
 from studio.quality.neighbours import NeighbourReport, TrainingIndex
 from studio.quality.store import QualityRow, read_rows
 
@@ -32,7 +32,8 @@ def quality_history(run) -> list[QualityRow]:
 
 
 def best_snapshot(run, existing_only: bool = True) -> QualityRow | None:
-    """The row with the lowest KID (in the latest rows' features; step 0 only if alone); with
+    """The best-scored row (``alerts.best_row``: the lowest KID, or once KID is within noise of 0 the
+    latest snapshot there; in the latest rows' features; step 0 only if alone); with
     ``existing_only``, among snapshots still on disk (older ones are thinned out as a run grows). None before any score."""
     r = _run(run)
     rows = [x for x in quality_history(r) if x.kid is not None]
@@ -45,7 +46,7 @@ def best_snapshot(run, existing_only: bool = True) -> QualityRow | None:
     if existing_only:
         kept = set(r.snapshot_steps())
         rows = [x for x in rows if x.step in kept]
-    return min(rows, key=lambda x: (x.kid, x.step)) if rows else None
+    return best_row(rows)
 
 
 def resume_point(run, step: int) -> int | None:
@@ -92,6 +93,7 @@ __all__ = [
     "TrainingIndex",
     "alerts_for",
     "best_snapshot",
+    "best_why",
     "nearest_training_images",
     "quality_history",
     "resume_point",

@@ -14,7 +14,8 @@ default digits run shows (benchmarks/README.md has the numbers seen).
   2020); or the generator's pictures closer to the training set than new pictures are (C_T, Meehan
   et al. 2020) — "turn on augmentation / more data / lower α".
 * plateau — KID not improving for several snapshots: "it has probably learned what it can; the
-  best snapshot is step N".
+  best snapshot is step N". A KID within noise of 0 is at the features' floor: it cannot improve,
+  so a run whose latest snapshots sit there is not on a plateau (``best_row``).
 * unstable — losses oscillating or diverging: "lower the learning rates / try WGAN-GP".
 """
 
@@ -25,6 +26,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from studio.core.text import fmt_kid
 from studio.quality.store import QualityRow
 
 
@@ -75,6 +77,7 @@ CT_LIMIT = -3.0  # data-copying z-score
 PLATEAU_SNAPSHOTS = 6  # snapshots without a new best KID ...
 PLATEAU_SHARE = 0.4  # ... and at least this share of the run's snapshots
 MIN_ROWS = 4  # no judgement before this many snapshots
+FLOOR_SE = 2.0  # a KID at most this many standard errors above 0 is at the features' floor
 
 
 def _last2(rows: list[QualityRow], test) -> bool:
@@ -174,12 +177,39 @@ def memorising_alert(rows: list[QualityRow]) -> Alert | None:
     return None
 
 
+def at_floor(row: QualityRow) -> bool:
+    """KID within two standard errors of 0: in these features the snapshot's pictures cannot be told
+    from the training pictures, so a lower KID among such snapshots is noise, not quality."""
+    return row.kid is not None and row.kid_se is not None and row.kid <= FLOOR_SE * row.kid_se
+
+
+def best_row(rows: list[QualityRow]) -> QualityRow | None:
+    """The best of ``rows`` (one feature space, by step): the lowest KID, except once KID has reached
+    its floor: then the latest snapshot at the floor. On a varied set of photographs the random
+    conv features reach their floor within minutes while the pictures keep gaining forms for
+    thousands of steps more (benchmarks/README.md), and the lowest of those noise-level KIDs is a
+    snapshot picked at random, often far back."""
+    rows = [r for r in rows if r.kid is not None]
+    if not rows:
+        return None
+    floor = [r for r in rows if at_floor(r)]
+    if floor:
+        return max(floor, key=lambda r: r.step)
+    return min(rows, key=lambda r: (r.kid, r.step))
+
+
+def best_why(row: QualityRow) -> str:
+    """Why ``best_row`` chose ``row``, in a few words for a caption."""
+    if at_floor(row):
+        return "the newest whose KID is within noise of 0: the scores can no longer tell its pictures from yours"
+    return "lowest KID"
+
+
 def plateau_alert(rows: list[QualityRow]) -> Alert | None:
     rows = [r for r in _comparable(rows) if r.kid is not None]
     if len(rows) < MIN_ROWS + PLATEAU_SNAPSHOTS - 2:
         return None
-    kids = np.array([r.kid for r in rows])
-    best = int(np.argmin(kids))
+    best = rows.index(best_row(rows))
     since = len(rows) - 1 - best
     if since < max(PLATEAU_SNAPSHOTS, int(np.ceil(PLATEAU_SHARE * len(rows)))):
         return None
@@ -189,7 +219,7 @@ def plateau_alert(rows: list[QualityRow]) -> Alert | None:
         rows[-1].step,
         "It has probably learned what it can",
         f"Quality has not improved for {since} snapshots; the best snapshot is step {b.step} "
-        f"(KID {b.kid:.4f}). Training longer is unlikely to help with these settings.",
+        f"(KID {fmt_kid(b.kid)}). Training longer is unlikely to help with these settings.",
         (OPEN_BEST, STOP, RESUME_BEST),
         (("kid", rows[-1].kid), ("best kid", b.kid)),
         best_step=b.step,
