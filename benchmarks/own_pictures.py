@@ -63,6 +63,8 @@ ARMS = {
     "fastgan-lr4": ("auto", {"lr_d": 4e-4, "lr_g": 4e-4}),
     "fastgan-w12": ("auto", {"base_filters": 12}),
     "auto-keras-bn": ("auto", {}),  # auto with Keras's own (unfused) batch norm: see ARM_ENV
+    "auto-no-cutout": ("auto", {"diffaugment": "color,translation"}),  # ADA tunes colour and translation only
+    "auto-translation": ("auto", {"diffaugment": "translation"}),  # ADA tunes translation (and x-flip) only
 }
 # Environment an arm trains with (its process only).
 ARM_ENV = {"auto-keras-bn": {"STUDIO_FUSED_BN": "0"}}
