@@ -25,6 +25,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
 PACKAGE = "emoji-datasource-google@16.0.0"
 CATEGORIES = ("Smileys & Emotion", "People & Body", "Animals & Nature", "Food & Drink", "Objects")
 
@@ -43,7 +46,10 @@ def fetch(workdir: Path) -> Path:
 
 
 def write_set(package: Path, out: Path, n: int, seed: int) -> Path:
+    import numpy as np
     from PIL import Image
+
+    from studio.core.images import encode_png, make_grid
 
     emoji = json.loads((package / "emoji.json").read_text())
     files = [e["image"] for e in emoji if e["category"] in CATEGORIES and e.get("has_img_google")]
@@ -60,11 +66,8 @@ def write_set(package: Path, out: Path, n: int, seed: int) -> Path:
             on_white.convert("RGB").save(buf, "PNG")
             zf.writestr(f"emoji/{name}", buf.getvalue())
             if len(tiles) < 64:
-                tiles.append(on_white.convert("RGB"))
-    grid = Image.new("RGB", (8 * 66, 8 * 66), "black")
-    for i, tile in enumerate(tiles):
-        grid.paste(tile, ((i % 8) * 66, (i // 8) * 66))
-    grid.save(out / "emoji_set.png")
+                tiles.append(np.asarray(on_white.convert("RGB")))
+    (out / "emoji_set.png").write_bytes(encode_png(make_grid(np.stack(tiles), ncols=8)))
     print(f"{len(files)} emoji in {zpath}; the first 64 in {out / 'emoji_set.png'}")
     return zpath
 
